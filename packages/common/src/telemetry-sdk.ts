@@ -1,0 +1,49 @@
+/**
+ * Starts the OpenTelemetry SDK. Imported by each service's telemetry.ts,
+ * which `node --import` loads before the app, so the gRPC instrumentation is
+ * in place before anything loads @grpc/grpc-js. The app itself only uses
+ * @opentelemetry/api and never asks whether tracing is on.
+ *
+ * Configuration is the standard OTEL_* environment (OTEL_SERVICE_NAME,
+ * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
+ * OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, ...). One lab default: when no
+ * exporter and no OTLP endpoint are set, traces are not exported
+ * (OTEL_TRACES_EXPORTER=none), so a local run does not log connection errors
+ * for a collector that is not there. Metrics and logs go through Prometheus
+ * and stdout, so their OTel exporters default to none.
+ */
+import { register as registerEsmHooks } from 'import-in-the-middle/register-hooks.mjs';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+
+interface Sdk {
+  shutdown(): Promise<void>;
+}
+
+let sdk: Sdk | undefined;
+
+export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  env.OTEL_SERVICE_NAME ??= serviceName;
+  if (env.OTEL_TRACES_EXPORTER === undefined && env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined && env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT === undefined) {
+    env.OTEL_TRACES_EXPORTER = 'none';
+  }
+  env.OTEL_METRICS_EXPORTER ??= 'none';
+  env.OTEL_LOGS_EXPORTER ??= 'none';
+  // ESM imports of instrumented packages are seen through synchronous
+  // in-thread module hooks (module.registerHooks). Only @grpc/grpc-js is
+  // intercepted: wrapping every module would cost seconds of start-up.
+  registerEsmHooks({ include: ['@grpc/grpc-js'] });
+  // Created (and so enabled) before the SDK is imported: the SDK's own OTLP
+  // gRPC exporter loads @grpc/grpc-js, and the instrumentation must see that
+  // first load to patch it.
+  const grpcInstrumentation = new GrpcInstrumentation();
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const nodeSdk = new NodeSDK({ instrumentations: [grpcInstrumentation] });
+  nodeSdk.start();
+  sdk = nodeSdk;
+}
+
+/** Flushes and stops the SDK; main awaits it last so the final spans are sent. */
+export async function shutdownTelemetry(): Promise<void> {
+  await sdk?.shutdown();
+  sdk = undefined;
+}

@@ -1,0 +1,55 @@
+/**
+ * The sidecar's configuration: read once from the environment, validated,
+ * frozen. Bad values stop the process with status 2 (see common/env.ts).
+ */
+import { createEnvReader, MAX_GRPC_MESSAGE_BYTES } from '@backlog-lab/common/env';
+import { LOG_LEVELS, type LogLevel } from '@backlog-lab/common/logger';
+
+export interface SidecarConfig {
+  /** gRPC listen port; 0 picks a free one (tests). */
+  readonly grpcPort: number;
+  readonly grpcHost: string;
+  /** Prometheus /metrics port; 0 picks a free one. */
+  readonly metricsPort: number;
+  /** Built-in producer: messages per second, 0 = off. */
+  readonly producerRate: number;
+  /** Built-in producer: messages published at start-up. */
+  readonly producerBurst: number;
+  /** Built-in producer: payload size of each message. */
+  readonly payloadBytes: number;
+  /** Built-in producer: share of messages published at high priority. */
+  readonly highPriorityRatio: number;
+  /** Largest payload Publish accepts. */
+  readonly maxPayloadBytes: number;
+  /** Largest prefetch a `credit` worker may ask for. */
+  readonly maxPrefetch: number;
+  /** Longest a Pull may wait for a message. */
+  readonly longPollMaxMs: number;
+  /** `credit`/`poll`: an unacked message is requeued after this long. */
+  readonly ackDeadlineMs: number;
+  /** Shutdown: how long to wait for RPCs to finish before forcing. */
+  readonly drainMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export function loadSidecarConfig(env: Readonly<Record<string, string | undefined>>): SidecarConfig {
+  const read = createEnvReader(env);
+  const maxPayloadBytes = read.int('MAX_PAYLOAD_BYTES', { default: 1024 * 1024, min: 0, max: MAX_GRPC_MESSAGE_BYTES - 64 * 1024 });
+  const config: SidecarConfig = {
+    grpcPort: read.int('SIDECAR_GRPC_PORT', { default: 50051, min: 0, max: 65535 }),
+    grpcHost: read.string('SIDECAR_GRPC_HOST', '0.0.0.0', { pattern: /^[\w.:[\]-]+$/, describe: 'a host name or IP address' }),
+    metricsPort: read.int('SIDECAR_METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
+    producerRate: read.number('PRODUCER_RATE', { default: 0, min: 0, max: 100_000 }),
+    producerBurst: read.int('PRODUCER_BURST', { default: 0, min: 0, max: 10_000_000 }),
+    payloadBytes: read.int('PAYLOAD_BYTES', { default: 100, min: 0, max: maxPayloadBytes }),
+    highPriorityRatio: read.number('HIGH_PRIORITY_RATIO', { default: 0, min: 0, max: 1 }),
+    maxPayloadBytes,
+    maxPrefetch: read.int('MAX_PREFETCH', { default: 1000, min: 1, max: 100_000 }),
+    longPollMaxMs: read.int('LONG_POLL_MAX_MS', { default: 30_000, min: 1, max: 600_000 }),
+    ackDeadlineMs: read.int('ACK_DEADLINE_MS', { default: 30_000, min: 100, max: 3_600_000 }),
+    drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  read.done();
+  return Object.freeze(config);
+}

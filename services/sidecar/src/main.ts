@@ -1,0 +1,24 @@
+/** Entry point: config, logger, sidecar, signals. Everything else is wired in sidecar.ts. */
+import { loadConfigOrExit } from '@backlog-lab/common/env';
+import { createLogger } from '@backlog-lab/common/logger';
+import { onShutdownSignal } from '@backlog-lab/common/shutdown';
+import { shutdownTelemetry } from '@backlog-lab/common/telemetry-sdk';
+import { loadSidecarConfig } from './config.ts';
+import { createSidecar } from './sidecar.ts';
+
+const config = loadConfigOrExit(() => loadSidecarConfig(process.env));
+const logger = createLogger('sidecar', config.logLevel);
+const sidecar = createSidecar(config, logger);
+
+onShutdownSignal(logger, async () => {
+  await sidecar.stop();
+  await shutdownTelemetry();
+});
+
+try {
+  await sidecar.start();
+} catch (error) {
+  logger.error('sidecar failed to start', { error });
+  await shutdownTelemetry();
+  process.exit(1);
+}

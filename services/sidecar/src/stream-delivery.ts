@@ -1,0 +1,103 @@
+/**
+ * Mode `stream` (Subscribe): the proof of concept's server streaming. The
+ * sidecar writes while `write()` returns true and waits for 'drain' when it
+ * returns false, exactly as a well-behaved Node writer should. That is the
+ * only backpressure there is: HTTP/2 flow control, whose window is counted in
+ * bytes, not messages, plus the object buffers on both ends. So for small
+ * messages hundreds sit in the worker's client backlog, and nothing the
+ * sidecar does can move them to another worker.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Delivery } from '@backlog-lab/common/contract';
+import type { Logger } from '@backlog-lab/common/logger';
+import type { Broker, Consumer, Holder } from './broker.ts';
+import type { SubscribeRequest__Output } from '@backlog-lab/common/generated/backlog/v1/SubscribeRequest';
+import { validWorkerId } from './validation.ts';
+
+/** A stream the sidecar ends (with status OK) when it shuts down. */
+export interface OpenStream {
+  end(): void;
+}
+
+export interface StreamDeliveryDeps {
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Adds time a stream spent waiting for 'drain'. */
+  readonly onWriteBlocked: (workerId: string, seconds: number) => void;
+  /** Every open stream, so shutdown can end them. */
+  readonly streams: Set<OpenStream>;
+}
+
+class StreamConsumer implements Consumer, Holder, OpenStream {
+  readonly mode = 'stream' as const;
+  readonly held = new Set<string>();
+  readonly workerId: string;
+  readonly #call: grpc.ServerWritableStream<SubscribeRequest__Output, Delivery>;
+  readonly #deps: StreamDeliveryDeps;
+  #blockedSince = 0;
+  #open = true;
+
+  constructor(call: grpc.ServerWritableStream<SubscribeRequest__Output, Delivery>, workerId: string, deps: StreamDeliveryDeps) {
+    this.#call = call;
+    this.workerId = workerId;
+    this.#deps = deps;
+  }
+
+  get holder(): Holder {
+    return this;
+  }
+
+  canTake(): boolean {
+    return this.#open && this.#blockedSince === 0;
+  }
+
+  deliver(delivery: Delivery): void {
+    if (this.#call.write(delivery)) return;
+    // The writable buffer is full (16 messages): wait until grpc-js has
+    // handed them to HTTP/2, which in turn waits for the worker's window.
+    this.#blockedSince = performance.now();
+    this.#call.once('drain', () => {
+      this.#deps.onWriteBlocked(this.workerId, (performance.now() - this.#blockedSince) / 1000);
+      this.#blockedSince = 0;
+      this.#deps.broker.wake(this);
+    });
+  }
+
+  /** The stream is over; whatever was written and not receipted is lost. */
+  close(reason: string): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#deps.streams.delete(this);
+    const lost = this.held.size;
+    this.#deps.broker.detach(this, !this.#deps.broker.closed);
+    this.#deps.logger.info('stream closed', { worker_id: this.workerId, reason, lost });
+  }
+
+  end(): void {
+    this.#call.end();
+  }
+
+  start(): void {
+    this.#deps.streams.add(this);
+    this.#call.on('cancelled', () => { this.close('cancelled'); });
+    this.#call.on('error', () => { this.close('error'); });
+    this.#call.on('finish', () => { this.close('finished'); });
+    this.#deps.logger.info('stream opened', { worker_id: this.workerId, peer: this.#call.getPeer() });
+    this.#deps.broker.attach(this);
+  }
+}
+
+export function createSubscribeHandler(deps: StreamDeliveryDeps): grpc.handleServerStreamingCall<SubscribeRequest__Output, Delivery> {
+  return (call) => {
+    if (deps.broker.closed) {
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'sidecar is shutting down' });
+      return;
+    }
+    const workerId = call.request.workerId;
+    if (!validWorkerId(workerId)) {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'worker_id must be 1..128 printable characters' });
+      return;
+    }
+    new StreamConsumer(call, workerId, deps).start();
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The worker's configuration: read once from the environment, validated,
+ * frozen. Bad values stop the process with status 2 (see common/env.ts).
+ */
+import { hostname } from 'node:os';
+import { createEnvReader } from '@backlog-lab/common/env';
+import { LOG_LEVELS, type LogLevel } from '@backlog-lab/common/logger';
+import { DELIVERY_MODES, type DeliveryMode } from '@backlog-lab/common/modes';
+
+export interface WorkerConfig {
+  readonly mode: DeliveryMode;
+  /** host:port of the sidecar's gRPC server. */
+  readonly sidecarAddress: string;
+  /** Same value as the sidecar's worker_id label; unique per replica. */
+  readonly workerId: string;
+  /** Simulated work per message (the "tax service" takes about 100 ms). */
+  readonly processingDelayMs: number;
+  /** Up to this much extra delay, uniformly random, per message. */
+  readonly processingJitterMs: number;
+  /** `credit` mode: messages the sidecar may have outstanding to this worker. */
+  readonly prefetch: number;
+  /** `poll` mode: how long one Pull waits for a message. */
+  readonly pollTimeoutMs: number;
+  /**
+   * HTTP/2 stream window the worker's channel advertises, in bytes (grpc-js
+   * option `grpc-node.flow_control_window`); 0 keeps grpc-js's default.
+   */
+  readonly flowControlWindow: number;
+  readonly metricsPort: number;
+  /** gRPC health service (SERVING while connected to the sidecar); 0 = any free port. */
+  readonly healthPort: number;
+  /** Shutdown: how long to wait for the message in hand and the hand-back. */
+  readonly drainMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export function loadWorkerConfig(env: Readonly<Record<string, string | undefined>>, pid = process.pid): WorkerConfig {
+  const read = createEnvReader(env);
+  const config: WorkerConfig = {
+    mode: read.oneOf('DELIVERY_MODE', DELIVERY_MODES, 'stream'),
+    sidecarAddress: read.string('SIDECAR_ADDRESS', 'localhost:50051', { pattern: /^[\w.-]+:\d{1,5}$|^\[[\da-fA-F:]+\]:\d{1,5}$/, describe: 'host:port' }),
+    workerId: read.string('WORKER_ID', `${hostname()}-${pid}`, { pattern: /^[\x21-\x7e]{1,128}$/, describe: '1..128 printable characters without spaces' }),
+    processingDelayMs: read.int('PROCESSING_DELAY_MS', { default: 100, min: 0, max: 3_600_000 }),
+    processingJitterMs: read.int('PROCESSING_JITTER_MS', { default: 0, min: 0, max: 3_600_000 }),
+    prefetch: read.int('PREFETCH', { default: 1, min: 1, max: 100_000 }),
+    pollTimeoutMs: read.int('POLL_TIMEOUT_MS', { default: 10_000, min: 1, max: 600_000 }),
+    flowControlWindow: read.int('FLOW_CONTROL_WINDOW', { default: 0, min: 0, max: 2 ** 31 - 1 }),
+    metricsPort: read.int('WORKER_METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
+    healthPort: read.int('WORKER_HEALTH_PORT', { default: 50052, min: 0, max: 65535 }),
+    drainMs: read.int('WORKER_DRAIN_MS', { default: 10_000, min: 0, max: 600_000 }),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  read.done();
+  return Object.freeze(config);
+}

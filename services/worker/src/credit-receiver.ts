@@ -1,0 +1,71 @@
+/**
+ * Mode `credit`: one Consume stream. The first message says hello with the
+ * prefetch; each finished message is acked on the stream, which returns its
+ * credit. To stop, the worker finishes the message in hand, acks it and
+ * half-closes; the sidecar requeues everything else it had sent and ends the
+ * stream, so nothing is lost.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { ConsumeRequest, Delivery__Output, QueueClient } from '@backlog-lab/common/contract';
+import { isServiceError } from '@backlog-lab/common/errors';
+import type { Logger } from '@backlog-lab/common/logger';
+import type { Processor } from './processor.ts';
+import type { Receiver } from './receiver.ts';
+
+type ConsumeCall = grpc.ClientDuplexStream<ConsumeRequest, Delivery__Output>;
+
+export function createCreditReceiver(client: QueueClient, workerId: string, prefetch: number, processor: Processor, logger: Logger): Receiver {
+  let call: ConsumeCall | undefined;
+  // Flags flipped by requestStop() while session() awaits, hence an object.
+  const state = { stopping: false, busy: false, halfClosed: false };
+  const halfClosed = (): boolean => state.halfClosed;
+  const halfClose = (): void => {
+    if (call && !state.halfClosed) {
+      state.halfClosed = true;
+      call.end();
+    }
+  };
+  return {
+    async session() {
+      const current = client.Consume();
+      call = current;
+      state.halfClosed = false;
+      let alive = true;
+      current.on('error', () => undefined);
+      current.on('status', () => { alive = false; });
+      current.write({ hello: { workerId, prefetch } });
+      if (state.stopping) halfClose();
+      let received = false;
+      try {
+        for await (const delivery of current as AsyncIterable<Delivery__Output>) {
+          received = true;
+          // After the half-close the sidecar takes back whatever else it sent.
+          if (halfClosed()) continue;
+          state.busy = true;
+          await processor.handle(delivery, () => {
+            if (!alive || state.halfClosed) return Promise.resolve('ack_lost');
+            current.write({ ack: { messageId: delivery.id } });
+            return Promise.resolve('ok');
+          });
+          state.busy = false;
+          if (state.stopping) halfClose();
+        }
+      } catch (error) {
+        if (!(state.stopping && isServiceError(error) && error.code === grpc.status.CANCELLED)) throw error;
+      } finally {
+        state.busy = false;
+        call = undefined;
+      }
+      if (!state.stopping) logger.info('consume stream ended by the sidecar', { received });
+      return received;
+    },
+    requestStop() {
+      state.stopping = true;
+      if (!state.busy) halfClose();
+    },
+    abort() {
+      state.stopping = true;
+      call?.cancel();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Every Prometheus metric the worker exports. Each carries `worker_id` and
+ * `mode` as default labels, the same worker_id the sidecar uses, so the two
+ * sides join in PromQL.
+ */
+import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS, traceExemplar, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
+import type { DeliveryMode } from '@backlog-lab/common/modes';
+import { priorityName } from '@backlog-lab/common/priority';
+
+export type ProcessOutcome = 'ok' | 'ack_lost';
+
+export interface WorkerMetrics {
+  started(priority: number, backlogSeconds: number, traceId: string | undefined): void;
+  processed(outcome: ProcessOutcome, priority: number, processingSeconds: number, endToEndSeconds: number, traceId: string | undefined): void;
+  setBusy(busy: boolean): void;
+  setConnected(connected: boolean): void;
+}
+
+export function createWorkerMetrics(registry: MetricsRegistry, workerId: string, mode: DeliveryMode): WorkerMetrics {
+  registry.setDefaultLabels({ worker_id: workerId, mode });
+  collectDefaultMetrics({ register: registry });
+  const started = new Counter({
+    name: 'worker_messages_started_total',
+    help: 'Messages this worker began processing (left the client backlog).',
+    registers: [registry],
+  });
+  const processed = new Counter({
+    name: 'worker_messages_processed_total',
+    help: 'Messages finished; outcome ack_lost means the ack could not be delivered or came too late, so the sidecar will redeliver.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const backlog = new Histogram({
+    name: 'worker_client_backlog_seconds',
+    help: "Time from the sidecar's dispatch to the start of processing: the time in the client backlog (worker clock minus sidecar clock).",
+    labelNames: ['priority'],
+    buckets: LATENCY_BUCKETS_SECONDS,
+    enableExemplars: true,
+    registers: [registry],
+  });
+  const processing = new Histogram({
+    name: 'worker_processing_seconds',
+    help: 'Time spent processing one message.',
+    buckets: LATENCY_BUCKETS_SECONDS,
+    enableExemplars: true,
+    registers: [registry],
+  });
+  const endToEnd = new Histogram({
+    name: 'worker_end_to_end_seconds',
+    help: 'Time from publish to the end of processing (worker clock minus sidecar clock).',
+    labelNames: ['priority'],
+    buckets: LATENCY_BUCKETS_SECONDS,
+    enableExemplars: true,
+    registers: [registry],
+  });
+  const busy = new Gauge({ name: 'worker_busy', help: '1 while a message is being processed.', registers: [registry] });
+  const connected = new Gauge({ name: 'worker_connected', help: '1 while the worker has a live connection to the sidecar.', registers: [registry] });
+  busy.set(0);
+  connected.set(0);
+  started.inc(0);
+  processed.inc({ outcome: 'ok' }, 0);
+
+  return {
+    started(priority, backlogSeconds, traceId) {
+      started.inc();
+      backlog.observe({ labels: { priority: priorityName(priority) }, value: backlogSeconds, exemplarLabels: traceExemplar(traceId) });
+    },
+    processed(outcome, priority, processingSeconds, endToEndSeconds, traceId) {
+      processed.inc({ outcome });
+      processing.observe({ value: processingSeconds, exemplarLabels: traceExemplar(traceId) });
+      endToEnd.observe({ labels: { priority: priorityName(priority) }, value: endToEndSeconds, exemplarLabels: traceExemplar(traceId) });
+    },
+    setBusy: (b) => { busy.set(b ? 1 : 0); },
+    setConnected: (c) => { connected.set(c ? 1 : 0); },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Processes one message: the simulated work (a delay, like the tax service's
+ * ~100 ms), then the ack through the receiver's `ack`. Records the time the
+ * message spent in the client backlog, its spans and its outcome.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nowUnixNano, secondsBetween } from '@backlog-lab/common/clock';
+import type { Delivery__Output } from '@backlog-lab/common/contract';
+import type { Logger } from '@backlog-lab/common/logger';
+import type { DeliveryMode } from '@backlog-lab/common/modes';
+import { traceMessage } from './message-tracing.ts';
+import type { ProcessOutcome, WorkerMetrics } from './metrics.ts';
+
+export interface ProcessorOptions {
+  readonly workerId: string;
+  readonly mode: DeliveryMode;
+  readonly delayMs: number;
+  readonly jitterMs: number;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  readonly random?: () => number;
+}
+
+/** Resolves to how the ack went: 'ok', or 'ack_lost' if the sidecar will redeliver. */
+export type Ack = () => Promise<ProcessOutcome>;
+
+export interface Processor {
+  handle(delivery: Delivery__Output, ack: Ack): Promise<void>;
+}
+
+export function createProcessor(options: ProcessorOptions): Processor {
+  const { workerId, mode, metrics, logger } = options;
+  const random = options.random ?? Math.random;
+  return {
+    async handle(delivery, ack) {
+      const startedAt = nowUnixNano();
+      const dispatchedAt = BigInt(delivery.dispatchedAtUnixNano);
+      const spans = traceMessage(delivery, dispatchedAt, startedAt, workerId, mode);
+      metrics.started(delivery.priority, secondsBetween(dispatchedAt, startedAt), spans.traceId);
+      metrics.setBusy(true);
+      let failure: unknown;
+      try {
+        const delay = options.delayMs + (options.jitterMs > 0 ? Math.floor(random() * (options.jitterMs + 1)) : 0);
+        if (delay > 0) await sleep(delay);
+        const doneAt = nowUnixNano();
+        metrics.setBusy(false);
+        const outcome = await ack();
+        metrics.processed(outcome, delivery.priority, secondsBetween(startedAt, doneAt), secondsBetween(BigInt(delivery.publishedAtUnixNano), doneAt), spans.traceId);
+        if (outcome !== 'ok') logger.warn('ack not accepted; the sidecar will redeliver', { message_id: delivery.id, outcome });
+        logger.debug('message processed', { message_id: delivery.id, priority: delivery.priority, attempt: delivery.attempt, outcome });
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        metrics.setBusy(false);
+        spans.end(failure);
+      }
+    },
+  };
+}

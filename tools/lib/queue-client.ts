@@ -1,0 +1,70 @@
+/**
+ * A promise-based client for the sidecar's admin RPCs (Publish, Stats), used
+ * by the local lab, the tests and the experiment runner.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadContract, type OutgoingMessage, type QueueClient, type StatsResponse__Output, type WorkerStats__Output } from '@backlog-lab/common/contract';
+
+export interface AdminClient {
+  readonly raw: QueueClient;
+  publish(messages: OutgoingMessage[]): Promise<string[]>;
+  /** Publishes `count` messages of `payloadBytes` each at `priority`, in batches. */
+  publishMany(count: number, options?: { priority?: number; payloadBytes?: number; idPrefix?: string }): Promise<string[]>;
+  stats(): Promise<StatsResponse__Output>;
+  close(): void;
+}
+
+export function createAdminClient(address: string): AdminClient {
+  const { Queue } = loadContract();
+  const raw = new Queue(address, grpc.credentials.createInsecure());
+  const publish = (messages: OutgoingMessage[]): Promise<string[]> => new Promise((resolve, reject) => {
+    raw.Publish({ messages }, (error, response) => {
+      if (error) reject(error);
+      else resolve(response?.ids ?? []);
+    });
+  });
+  return {
+    raw,
+    publish,
+    async publishMany(count, { priority = 1, payloadBytes = 100, idPrefix } = {}) {
+      const payload = Buffer.alloc(payloadBytes, 0x61);
+      const ids: string[] = [];
+      const batch = Math.max(1, Math.min(1000, Math.floor((3 * 1024 * 1024) / (payloadBytes + 64))));
+      for (let start = 0; start < count; start += batch) {
+        const n = Math.min(batch, count - start);
+        const messages = Array.from({ length: n }, (_, i) => ({
+          id: idPrefix === undefined ? '' : `${idPrefix}-${String(start + i).padStart(6, '0')}`,
+          priority,
+          payload,
+        }));
+        ids.push(...await publish(messages));
+      }
+      return ids;
+    },
+    stats: () => new Promise((resolve, reject) => {
+      raw.Stats({}, (error, response) => {
+        if (error || !response) reject(error ?? new Error('empty Stats response'));
+        else resolve(response);
+      });
+    }),
+    close: () => { raw.close(); },
+  };
+}
+
+/** The Stats entry for one worker, or a zeroed one if the sidecar has not seen it. */
+export function workerStats(stats: StatsResponse__Output, workerId: string): WorkerStats__Output {
+  return stats.workers.find((w) => w.workerId === workerId) ?? {
+    workerId, mode: '', connected: false, dispatched: '0', acked: '0', inFlight: '0', requeued: '0', lost: '0', prefetch: 0,
+  };
+}
+
+/** Polls until `check` returns a value other than undefined, or throws after the timeout. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
