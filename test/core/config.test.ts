@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { spawnService } from '../../tools/lib/processes.ts';
+import { spawnService, startSidecar } from '../../tools/lib/processes.ts';
 
 const cases = [
   ['sidecar', 'SIDECAR_GRPC_PORT', '70000'],
@@ -25,3 +25,18 @@ for (const [service, variable, value] of cases) {
     assert.match(stderr, new RegExp(`got '${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
   });
 }
+
+test('a worker whose request the sidecar refuses (prefetch above MAX_PREFETCH) exits 1 saying why, instead of retrying forever', async () => {
+  const sidecar = await startSidecar({ MAX_PREFETCH: 10 });
+  try {
+    const worker = spawnService('worker', 'greedy', {
+      env: { SIDECAR_ADDRESS: sidecar.address, DELIVERY_MODE: 'credit', PREFETCH: 11, WORKER_METRICS_PORT: 0, WORKER_HEALTH_PORT: 0 },
+    });
+    const { code } = await worker.exited;
+    assert.equal(code, 1);
+    const refusal = worker.logs.find((r) => r.msg === 'worker cannot run');
+    assert.match(String(refusal?.error), /INVALID_ARGUMENT: prefetch must be 1\.\.10, got 11/);
+  } finally {
+    await sidecar.kill();
+  }
+});

@@ -1,11 +1,13 @@
 /**
- * Serves a prom-client registry on GET /metrics. The registry is set to the
- * OpenMetrics content type, the only format that carries exemplars, so a slow
- * histogram bucket links to the trace of a message that landed in it.
+ * Serves a prom-client registry on GET /metrics, negotiating the format the
+ * way Prometheus expects: OpenMetrics (the only format that carries
+ * exemplars, so a slow histogram bucket links to the trace of a message that
+ * landed in it) when the scraper asks for it, as Prometheus does, and the
+ * classic text format 0.0.4 otherwise (curl, promtool).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry, type OpenMetricsContentType } from 'prom-client';
+import { Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
 
 export interface MetricsServer {
   /** Resolves to the port actually bound (useful with port 0). */
@@ -29,10 +31,57 @@ export function traceExemplar<T extends string>(traceId: string | undefined): Pa
   return (traceId === undefined ? {} : { trace_id: traceId }) as Partial<Record<T, string>>;
 }
 
+/**
+ * prom-client's default metrics that are gauges named `_total`, which breaks
+ * Prometheus naming rules (promtool flags them); the same numbers are exported
+ * without the suffix (nodejs_active_handles, ...).
+ */
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** A registry in OpenMetrics mode with the default process and Node.js metrics. */
 export function createRegistry(): MetricsRegistry {
   const registry = new Registry<OpenMetricsContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  collectDefaultMetrics({ register: registry });
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   return registry;
+}
+
+/**
+ * Classic Prometheus text (0.0.4) from prom-client's OpenMetrics output:
+ * counters are named with `_total` in their HELP/TYPE lines, exemplars and
+ * the EOF marker are dropped. prom-client renders one registry in one format
+ * only (and renames counters in place when it renders OpenMetrics), so the
+ * text form is derived rather than rendered twice.
+ */
+export function openMetricsToText(openMetrics: string): string {
+  const counters = new Set<string>();
+  const out: string[] = [];
+  for (const line of openMetrics.split('\n')) {
+    if (line === '# EOF' || line === '') continue;
+    const type = /^# TYPE (\S+) counter$/.exec(line);
+    if (type?.[1] !== undefined) {
+      counters.add(type[1]);
+      out.push(`# TYPE ${type[1]}_total counter`);
+      continue;
+    }
+    const help = /^# HELP (\S+) (.*)$/.exec(line);
+    if (help?.[1] !== undefined) {
+      out.push(line);
+      continue;
+    }
+    const exemplarAt = line.indexOf(' # {');
+    out.push(exemplarAt >= 0 ? line.slice(0, exemplarAt) : line);
+  }
+  // HELP precedes TYPE, so counters' HELP lines are renamed in a second pass.
+  return out.map((line) => {
+    const help = /^# HELP (\S+) (.*)$/.exec(line);
+    return help?.[1] !== undefined && counters.has(help[1]) ? `# HELP ${help[1]}_total ${help[2] ?? ''}` : line;
+  }).join('\n') + '\n';
+}
+
+function wantsOpenMetrics(accept: string | undefined): boolean {
+  return accept?.includes('application/openmetrics-text') ?? false;
 }
 
 export function createMetricsServer(registry: MetricsRegistry, port: number, host = '0.0.0.0'): MetricsServer {
@@ -41,8 +90,12 @@ export function createMetricsServer(registry: MetricsRegistry, port: number, hos
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
       return;
     }
+    const openMetrics = wantsOpenMetrics(req.headers.accept);
     registry.metrics().then(
-      (body) => { res.writeHead(200, { 'content-type': registry.contentType }).end(body); },
+      (body) => {
+        if (openMetrics) res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+        else res.writeHead(200, { 'content-type': Registry.PROMETHEUS_CONTENT_TYPE }).end(openMetricsToText(body));
+      },
       (error: unknown) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`); },
     );
   });

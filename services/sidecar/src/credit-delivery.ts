@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConsumeRequest__Output, Delivery } from '@backlog-lab/common/contract';
 import type { Logger } from '@backlog-lab/common/logger';
 import type { Broker, Consumer, Holder } from './broker.ts';
-import type { OpenStream } from './stream-delivery.ts';
+import { endCancelled, type OpenStream } from './stream-delivery.ts';
 import { validWorkerId } from './validation.ts';
 
 export interface CreditDeliveryDeps {
@@ -112,7 +112,10 @@ class CreditConsumer implements Consumer, Holder, OpenStream {
       this.close('worker ended');
       this.#call.end();
     });
-    this.#call.on('cancelled', () => { this.close('cancelled'); });
+    this.#call.on('cancelled', () => {
+      this.close('cancelled');
+      endCancelled(this.#call);
+    });
     this.#call.on('error', () => { this.close('error'); });
     this.#deps.logger.info('consume stream opened', { worker_id: this.workerId, prefetch: this.prefetch, peer: this.#call.getPeer() });
     this.#deps.broker.attach(this, this.prefetch);

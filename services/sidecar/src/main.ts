@@ -1,5 +1,6 @@
 /** Entry point: config, logger, sidecar, signals. Everything else is wired in sidecar.ts. */
 import { loadConfigOrExit } from '@backlog-lab/common/env';
+import { errorMessage } from '@backlog-lab/common/errors';
 import { createLogger } from '@backlog-lab/common/logger';
 import { onShutdownSignal } from '@backlog-lab/common/shutdown';
 import { shutdownTelemetry } from '@backlog-lab/common/telemetry-sdk';
@@ -18,7 +19,7 @@ onShutdownSignal(logger, async () => {
 try {
   await sidecar.start();
 } catch (error) {
-  logger.error('sidecar failed to start', { error });
+  logger.error('sidecar failed to start', { error: errorMessage(error) });
   await shutdownTelemetry();
   process.exit(1);
 }

@@ -8,7 +8,7 @@
  *     - sum by (worker_id) (worker_messages_started_total)
  * is the number of messages in transit to each worker, in every mode.
  */
-import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, traceExemplar, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
 import { DELIVERY_MODES } from '@backlog-lab/common/modes';
 import { PRIORITY_NAMES, priorityName } from '@backlog-lab/common/priority';
@@ -26,7 +26,6 @@ export interface SidecarMetrics {
 }
 
 export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics {
-  collectDefaultMetrics({ register: registry });
   const published = new Counter({
     name: 'sidecar_messages_published_total',
     help: 'Messages enqueued (Publish RPC or built-in producer).',

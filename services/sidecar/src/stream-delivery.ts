@@ -79,12 +79,25 @@ class StreamConsumer implements Consumer, Holder, OpenStream {
 
   start(): void {
     this.#deps.streams.add(this);
-    this.#call.on('cancelled', () => { this.close('cancelled'); });
+    this.#call.on('cancelled', () => {
+      this.close('cancelled');
+      endCancelled(this.#call);
+    });
     this.#call.on('error', () => { this.close('error'); });
     this.#call.on('finish', () => { this.close('finished'); });
     this.#deps.logger.info('stream opened', { worker_id: this.workerId, peer: this.#call.getPeer() });
     this.#deps.broker.attach(this);
   }
+}
+
+/**
+ * grpc-js reports a client's cancel only as 'cancelled', and the gRPC
+ * instrumentation ends a server stream's span only on 'finish' or 'error'.
+ * Ending the call with a CANCELLED status gives the span its end and status;
+ * grpc-js sends nothing on a call that is already cancelled.
+ */
+export function endCancelled(call: NodeJS.EventEmitter): void {
+  call.emit('error', { code: grpc.status.CANCELLED, details: 'cancelled by the worker' });
 }
 
 export function createSubscribeHandler(deps: StreamDeliveryDeps): grpc.handleServerStreamingCall<SubscribeRequest__Output, Delivery> {

@@ -1,5 +1,6 @@
 /** Entry point: config, logger, worker, signals. Everything else is wired in worker.ts. */
 import { loadConfigOrExit } from '@backlog-lab/common/env';
+import { errorMessage } from '@backlog-lab/common/errors';
 import { createLogger } from '@backlog-lab/common/logger';
 import { onShutdownSignal } from '@backlog-lab/common/shutdown';
 import { shutdownTelemetry } from '@backlog-lab/common/telemetry-sdk';
@@ -17,8 +18,10 @@ onShutdownSignal(logger, async () => {
 
 try {
   await worker.start();
+  await worker.fatal;
 } catch (error) {
-  logger.error('worker failed to start', { error });
+  logger.error('worker cannot run', { error: errorMessage(error) });
+  await worker.stop();
   await shutdownTelemetry();
   process.exit(1);
 }

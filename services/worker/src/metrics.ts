@@ -3,7 +3,7 @@
  * `mode` as default labels, the same worker_id the sidecar uses, so the two
  * sides join in PromQL.
  */
-import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, traceExemplar, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
 import type { DeliveryMode } from '@backlog-lab/common/modes';
 import { priorityName } from '@backlog-lab/common/priority';
@@ -19,7 +19,6 @@ export interface WorkerMetrics {
 
 export function createWorkerMetrics(registry: MetricsRegistry, workerId: string, mode: DeliveryMode): WorkerMetrics {
   registry.setDefaultLabels({ worker_id: workerId, mode });
-  collectDefaultMetrics({ register: registry });
   const started = new Counter({
     name: 'worker_messages_started_total',
     help: 'Messages this worker began processing (left the client backlog).',

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createBackoff } from '@backlog-lab/common/backoff';
+import { isServiceError } from '@backlog-lab/common/errors';
 import type { Logger } from '@backlog-lab/common/logger';
 import { createMetricsServer, createRegistry, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
 import type { WorkerConfig } from './config.ts';
@@ -25,7 +26,15 @@ export interface Worker {
   start(): Promise<{ metricsPort: number; healthPort: number }>;
   /** Finishes the message in hand, hands back the rest, closes; within the drain time. */
   stop(): Promise<void>;
+  /**
+   * Rejects if the sidecar refuses this worker's request as invalid (say, a
+   * prefetch above its maximum): retrying would only repeat the refusal.
+   */
+  readonly fatal: Promise<never>;
 }
+
+/** Status codes that mean "this request will never succeed", so reconnecting is pointless. */
+const FATAL_CODES = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED]);
 
 export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   const log = logger.child({ worker_id: config.workerId, mode: config.mode });
@@ -47,6 +56,9 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   const metricsServer = createMetricsServer(registry, config.metricsPort);
   const stopRequested = new AbortController();
   let running: Promise<void> | undefined;
+  let rejectFatal: (error: Error) => void = () => undefined;
+  const fatal = new Promise<never>((_, reject) => { rejectFatal = reject; });
+  fatal.catch(() => undefined); // observed by main; not an unhandled rejection elsewhere
 
   const receiveUntilStopped = async (): Promise<void> => {
     const backoff = createBackoff(100, 5_000);
@@ -55,6 +67,10 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
       try {
         if (await receiver.session()) backoff.reset();
       } catch (error) {
+        if (isServiceError(error) && FATAL_CODES.has(error.code)) {
+          rejectFatal(new Error(`the sidecar refused this worker: ${describeError(error)}`));
+          return;
+        }
         log.warn('lost the sidecar; reconnecting', { error: describeError(error) });
       }
       if (stopped()) break;
@@ -66,6 +82,7 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
 
   return {
     registry,
+    fatal,
     async start() {
       const metricsPort = await metricsServer.start();
       const healthPort = await new Promise<number>((resolve, reject) => {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { scrape } from '../../tools/lib/prometheus-text.ts';
+import { waitFor } from '../../tools/lib/queue-client.ts';
+import { startOtlpReceiver } from '../support/otlp-receiver.ts';
+import { num, startLab } from '../support/lab.ts';
+
+const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
+
+test('each message is one exported trace: send -> backlog wait -> process, and the backlog span matches the histogram exemplar', async () => {
+  const receiver = await startOtlpReceiver();
+  try {
+    const otel = (service: string): Record<string, string> => ({
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    const lab = await startLab(otel('sidecar'));
+    const workers = await Promise.all([
+      lab.worker('t-stream', { ...otel('worker'), DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 20 }),
+      lab.worker('t-credit', { ...otel('worker'), DELIVERY_MODE: 'credit', PROCESSING_DELAY_MS: 20 }),
+      lab.worker('t-poll', { ...otel('worker'), DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 20 }),
+    ]);
+    await waitFor('three connected workers', async () => ((await lab.admin.stats()).workers.filter((w) => w.connected).length === 3 ? true : undefined));
+    const ids = await lab.admin.publishMany(12, { priority: 2 });
+    await waitFor('all processed', async () => (num((await lab.admin.stats()).totals?.acked) === ids.length ? true : undefined));
+
+    // The worker's latest backlog observation per bucket carries its trace id.
+    const exemplars = (await Promise.all(workers.map((w) => scrape(w.metricsPort, true))))
+      .flat()
+      .filter((s) => s.name === 'worker_client_backlog_seconds_bucket' && s.exemplar);
+    assert.ok(exemplars.length > 0, 'no trace_id exemplar on worker_client_backlog_seconds');
+
+    // A graceful stop flushes every span, including the streams' own.
+    await Promise.all(workers.map((w) => w.stop()));
+    await lab.sidecar.stop();
+
+    for (const { exemplar } of exemplars) {
+      const traceId = exemplar?.labels.trace_id ?? '';
+      const trace = receiver.spans.filter((s) => s.traceId === traceId);
+      const send = trace.find((s) => s.name === 'send backlog.v1.Queue');
+      const backlog = trace.find((s) => s.name === 'backlog wait');
+      const process = trace.find((s) => s.name === 'process backlog.v1.Queue');
+      assert.ok(send && backlog && process, `trace ${traceId} has ${trace.map((s) => s.name).join(', ')}`);
+      assert.equal(send.service, 'sidecar');
+      assert.equal(send.kind, SPAN_KIND.producer);
+      assert.equal(send.parentSpanId, '');
+      assert.equal(backlog.service, 'worker');
+      assert.equal(backlog.parentSpanId, send.spanId);
+      assert.equal(process.kind, SPAN_KIND.consumer);
+      assert.equal(process.parentSpanId, backlog.spanId);
+      const messageId = send.attributes['messaging.message.id'];
+      assert.ok(ids.includes(String(messageId)));
+      for (const span of [send, backlog, process]) {
+        assert.equal(span.attributes['messaging.system'], 'backlog-lab');
+        assert.equal(span.attributes['messaging.destination.name'], 'backlog.v1.Queue');
+        assert.equal(span.attributes['messaging.message.id'], messageId);
+        assert.equal(span.attributes['backlog.priority'], 2);
+        assert.equal(span.attributes['backlog.delivery_attempt'], 1);
+      }
+      assert.equal(send.attributes['messaging.operation.type'], 'send');
+      assert.equal(process.attributes['messaging.operation.type'], 'process');
+      assert.equal(process.attributes['backlog.worker_id'], backlog.attributes['backlog.worker_id']);
+      // Backlog span: dispatch -> start of processing, the same interval the histogram observed.
+      const spanSeconds = Number(backlog.endNs - backlog.startNs) / 1e9;
+      assert.ok(Math.abs(spanSeconds - (exemplar?.value ?? -1)) < 2e-6, `span ${spanSeconds}s vs exemplar ${exemplar?.value}s`);
+      assert.ok(process.startNs >= backlog.endNs);
+    }
+
+    // The gRPC instrumentation's own spans: unary RPCs and the streams, both sides.
+    const rpcSpans = new Set(receiver.spans.map((s) => `${s.service} ${s.kind} ${s.name}`));
+    for (const expected of [
+      'sidecar 2 grpc.backlog.v1.Queue/Publish',
+      'sidecar 2 grpc.backlog.v1.Queue/Pull',
+      'sidecar 2 grpc.backlog.v1.Queue/Ack',
+      'sidecar 2 grpc.backlog.v1.Queue/Subscribe',
+      'sidecar 2 grpc.backlog.v1.Queue/Consume',
+      'worker 3 grpc.backlog.v1.Queue/Pull',
+      'worker 3 grpc.backlog.v1.Queue/Subscribe',
+      'worker 3 grpc.backlog.v1.Queue/Consume',
+    ]) {
+      assert.ok(rpcSpans.has(expected), `missing span: ${expected}`);
+    }
+    // Every one of the 12 messages got its own trace.
+    const sendTraces = new Set(receiver.spans.filter((s) => s.name === 'send backlog.v1.Queue').map((s) => s.traceId));
+    assert.equal(sendTraces.size, ids.length);
+  } finally {
+    await receiver.close();
+  }
+});
