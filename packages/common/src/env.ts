@@ -4,6 +4,8 @@
  * and what it accepts: "PREFETCH must be an integer 1..100000, got 'abc'".
  * A service's config.ts is the only caller; no other file reads process.env.
  */
+import { readFileSync } from 'node:fs';
+
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
@@ -27,6 +29,10 @@ export interface EnvReader {
   number(name: string, spec: IntSpec): number;
   oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T;
   string(name: string, fallback: string, check?: { pattern: RegExp; describe: string }): string;
+  /** Contents of the file the variable names (unset: undefined). */
+  file(name: string): Buffer | undefined;
+  /** Notes a problem unless all or none of these variables are set. */
+  requireTogether(names: readonly string[]): void;
   /** Throws ConfigError if anything read so far was invalid. */
   done(): void;
 }
@@ -68,6 +74,22 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
         problems.push(`${name} must be ${check.describe}, got '${value}'`);
       }
       return value;
+    },
+    file(name) {
+      const path = raw(name);
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path);
+      } catch {
+        problems.push(`${name} must name a readable file, got '${path}'`);
+        return undefined;
+      }
+    },
+    requireTogether(names) {
+      const set = names.filter((n) => raw(n) !== undefined);
+      if (set.length > 0 && set.length < names.length) {
+        problems.push(`${names.join(' and ')} must be set together, got only ${set.join(', ')}`);
+      }
     },
     done() {
       if (problems.length > 0) throw new ConfigError(problems);

@@ -42,8 +42,19 @@ export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv
   sdk = nodeSdk;
 }
 
-/** Flushes and stops the SDK; main awaits it last so the final spans are sent. */
-export async function shutdownTelemetry(): Promise<void> {
-  await sdk?.shutdown();
+/**
+ * Flushes and stops the SDK; main awaits it last so the final spans are
+ * sent. Bounded and never throws: an unreachable collector must not hold up
+ * or fail a service's exit.
+ */
+export async function shutdownTelemetry(timeoutMs = 3_000): Promise<void> {
+  const current = sdk;
   sdk = undefined;
+  if (!current) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    current.shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+  ]);
+  clearTimeout(timer);
 }

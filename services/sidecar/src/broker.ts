@@ -60,6 +60,8 @@ export type AckResult =
 
 /** Everything the broker reports as it happens; metrics and tracing implement it. */
 export interface BrokerEvents {
+  /** A worker id seen for the first time. */
+  workerSeen(holder: Holder): void;
   published(message: QueuedMessage): void;
   /**
    * A message is about to be handed to a consumer. May fill
@@ -116,7 +118,10 @@ export class Broker {
   /** Ids queued or in flight, so Publish can refuse a duplicate id. */
   readonly #live = new Set<string>();
   readonly #recentlyAcked = new Set<string>();
-  /** Message id -> workers whose hold on it expired (a late ack is answered, not counted). */
+  /**
+   * Message id -> workers whose hold on it expired (a late ack is answered,
+   * not counted). Kept while the id is live or remembered as acked.
+   */
   readonly #expired = new Map<string, string[]>();
   /** Consumers that can take a message; Set order gives round-robin. */
   readonly #ready = new Set<Consumer>();
@@ -248,7 +253,6 @@ export class Broker {
       this.#live.delete(messageId);
       if (entry.deadline) clearTimeout(entry.deadline);
       entry.holder.held.delete(messageId);
-      this.#expired.delete(messageId);
       this.#remember(messageId);
       const record = this.#record(entry.holder);
       record.acked++;
@@ -356,7 +360,11 @@ export class Broker {
     this.#recentlyAcked.add(id);
     if (this.#recentlyAcked.size > this.#rememberAcked) {
       const oldest = this.#recentlyAcked.values().next().value;
-      if (oldest !== undefined) this.#recentlyAcked.delete(oldest);
+      if (oldest !== undefined) {
+        this.#recentlyAcked.delete(oldest);
+        // A late ack for it would now be answered not-found; the cap bounds memory.
+        this.#expired.delete(oldest);
+      }
     }
   }
 
@@ -376,6 +384,7 @@ export class Broker {
         lastSeenMs: Date.now(),
       };
       this.#workers.set(holder.workerId, record);
+      this.#options.events.workerSeen(holder);
     }
     record.mode = holder.mode;
     return record;

@@ -27,6 +27,12 @@ export interface SidecarConfig {
   readonly longPollMaxMs: number;
   /** `credit`/`poll`: an unacked message is requeued after this long. */
   readonly ackDeadlineMs: number;
+  /** Publish answers RESOURCE_EXHAUSTED rather than queue more than this. */
+  readonly maxQueued: number;
+  /** A Consume stream that has not said hello after this long is closed. */
+  readonly helloTimeoutMs: number;
+  /** PEM certificate chain and key; when set, the gRPC port serves TLS instead of plaintext. */
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** Shutdown: how long to wait for RPCs to finish before forcing. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
@@ -47,9 +53,17 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     maxPrefetch: read.int('MAX_PREFETCH', { default: 1000, min: 1, max: 100_000 }),
     longPollMaxMs: read.int('LONG_POLL_MAX_MS', { default: 30_000, min: 1, max: 600_000 }),
     ackDeadlineMs: read.int('ACK_DEADLINE_MS', { default: 30_000, min: 100, max: 3_600_000 }),
+    maxQueued: read.int('MAX_QUEUED', { default: 2_000_000, min: 1, max: 50_000_000 }),
+    helloTimeoutMs: read.int('HELLO_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
+    tls: tlsPair(read.file('SIDECAR_TLS_CERT_FILE'), read.file('SIDECAR_TLS_KEY_FILE')),
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+  read.requireTogether(['SIDECAR_TLS_CERT_FILE', 'SIDECAR_TLS_KEY_FILE']);
   read.done();
   return Object.freeze(config);
+}
+
+function tlsPair(cert: Buffer | undefined, key: Buffer | undefined): SidecarConfig['tls'] {
+  return cert && key ? { cert, key } : undefined;
 }

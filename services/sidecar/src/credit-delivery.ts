@@ -17,6 +17,8 @@ export interface CreditDeliveryDeps {
   readonly broker: Broker;
   readonly logger: Logger;
   readonly maxPrefetch: number;
+  /** A stream that has not said hello by then is closed (it would hold a slot forever). */
+  readonly helloTimeoutMs: number;
   readonly streams: Set<OpenStream>;
 }
 
@@ -132,7 +134,12 @@ export function createConsumeHandler(deps: CreditDeliveryDeps): grpc.handleBidiS
       return;
     }
     // Until the hello arrives, nothing is delivered.
+    const helloTimer = setTimeout(() => {
+      reject(grpc.status.DEADLINE_EXCEEDED, `no hello within ${deps.helloTimeoutMs} ms`);
+    }, deps.helloTimeoutMs);
+    call.once('cancelled', () => { clearTimeout(helloTimer); });
     call.once('data', (first: ConsumeRequest__Output) => {
+      clearTimeout(helloTimer);
       const hello = first.kind === 'hello' ? first.hello : null;
       if (!hello) {
         reject(grpc.status.INVALID_ARGUMENT, 'the first message on Consume must be a hello');

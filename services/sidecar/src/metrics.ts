@@ -15,6 +15,8 @@ import { PRIORITY_NAMES, priorityName } from '@backlog-lab/common/priority';
 import type { Broker, Holder, RequeueReason } from './broker.ts';
 
 export interface SidecarMetrics {
+  /** Creates a new worker's counters at 0, so rates and panels have a series before the first event. */
+  workerSeen(holder: Holder): void;
   published(priority: number): void;
   dispatched(holder: Holder, priority: number, attempt: number, queueWaitSeconds: number, traceId: string | undefined): void;
   acked(holder: Holder): void;
@@ -32,6 +34,7 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     labelNames: ['priority'],
     registers: [registry],
   });
+  for (const priority of PRIORITY_NAMES) published.inc({ priority }, 0);
   const dispatched = new Counter({
     name: 'sidecar_messages_dispatched_total',
     help: 'Messages handed to gRPC for a worker (stream write, credit stream write, or Pull response).',
@@ -114,6 +117,12 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
   });
 
   return {
+    workerSeen(holder) {
+      const labels = { mode: holder.mode, worker_id: holder.workerId };
+      for (const counter of [dispatched, redelivered, acked, lost]) counter.inc(labels, 0);
+      for (const reason of ['deadline', 'disconnect']) requeued.inc({ ...labels, reason }, 0);
+      writeBlocked.inc({ worker_id: holder.workerId }, 0);
+    },
     published: (priority) => { published.inc({ priority: priorityName(priority) }); },
     dispatched(holder, priority, attempt, queueWaitSeconds, traceId) {
       const labels = { mode: holder.mode, worker_id: holder.workerId };

@@ -15,6 +15,7 @@ export interface PublishDeps {
   readonly broker: Broker;
   readonly ids: MessageIds;
   readonly maxPayloadBytes: number;
+  readonly maxQueued: number;
 }
 
 /**
@@ -25,6 +26,10 @@ export function createPublishHandler(deps: PublishDeps): grpc.handleUnaryCall<Pu
   return (call, callback) => {
     if (deps.broker.closed) {
       callback({ code: grpc.status.UNAVAILABLE, details: 'sidecar is shutting down' });
+      return;
+    }
+    if (deps.broker.queued + call.request.messages.length > deps.maxQueued) {
+      callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: `the queue holds ${deps.broker.queued} messages; the limit is ${deps.maxQueued}` });
       return;
     }
     const batch: { id: string; priority: number; payload: Buffer }[] = [];

@@ -29,10 +29,17 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
+/** Plaintext by default (a lab on one host or one pod network); TLS when a certificate and key are configured. */
+function serverCredentials(config: SidecarConfig): grpc.ServerCredentials {
+  if (!config.tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false);
+}
+
 export function createSidecar(config: SidecarConfig, logger: Logger): Sidecar {
   const registry = createRegistry();
   const metrics = createSidecarMetrics(registry);
   const events: BrokerEvents = {
+    workerSeen: (holder) => { metrics.workerSeen(holder); },
     published: (m) => { metrics.published(m.priority); },
     dispatching(message, delivery, holder, queueWaitSeconds) {
       const send = traceSend(message, delivery, holder);
@@ -62,14 +69,16 @@ export function createSidecar(config: SidecarConfig, logger: Logger): Sidecar {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
+    // Per connection: one client cannot open streams without limit.
+    'grpc.max_concurrent_streams': 1_000,
   });
   const { Queue } = loadContract();
   server.addService(Queue.service, {
     Subscribe: createSubscribeHandler({ broker, logger, streams, onWriteBlocked: (workerId, seconds) => { metrics.writeBlocked(workerId, seconds); } }),
-    Consume: createConsumeHandler({ broker, logger, streams, maxPrefetch: config.maxPrefetch }),
+    Consume: createConsumeHandler({ broker, logger, streams, maxPrefetch: config.maxPrefetch, helloTimeoutMs: config.helloTimeoutMs }),
     Pull: createPullHandler({ broker, logger, longPollMaxMs: config.longPollMaxMs, pendingPulls }),
     Ack: createAckHandler(broker),
-    Publish: createPublishHandler({ broker, ids, maxPayloadBytes: config.maxPayloadBytes }),
+    Publish: createPublishHandler({ broker, ids, maxPayloadBytes: config.maxPayloadBytes, maxQueued: config.maxQueued }),
     Stats: createStatsHandler(broker),
   });
   health.addToServer(server);
@@ -80,7 +89,7 @@ export function createSidecar(config: SidecarConfig, logger: Logger): Sidecar {
     registry,
     async start() {
       const grpcPort = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(`${config.grpcHost}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+        server.bindAsync(`${config.grpcHost}:${config.grpcPort}`, serverCredentials(config), (error, port) => {
           if (error) reject(error);
           else resolve(port);
         });
@@ -89,12 +98,13 @@ export function createSidecar(config: SidecarConfig, logger: Logger): Sidecar {
       producer.start();
       health.setStatus('', 'SERVING');
       health.setStatus(QUEUE_SERVICE_NAME, 'SERVING');
-      logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, producer_rate: config.producerRate, producer_burst: config.producerBurst });
+      logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, tls: config.tls !== undefined, producer_rate: config.producerRate, producer_burst: config.producerBurst });
       return { grpcPort, metricsPort };
     },
     async stop() {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(QUEUE_SERVICE_NAME, 'NOT_SERVING');
+      logger.info('health NOT_SERVING; ending streams and pending pulls', { streams: streams.size, pending_pulls: pendingPulls.size });
       producer.stop();
       broker.close();
       for (const pull of [...pendingPulls]) pull.finish();

@@ -2,6 +2,7 @@
  * The worker's configuration: read once from the environment, validated,
  * frozen. Bad values stop the process with status 2 (see common/env.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createEnvReader } from '@backlog-lab/common/env';
 import { LOG_LEVELS, type LogLevel } from '@backlog-lab/common/logger';
@@ -29,6 +30,8 @@ export interface WorkerConfig {
   readonly metricsPort: number;
   /** gRPC health service (SERVING while connected to the sidecar); 0 = any free port. */
   readonly healthPort: number;
+  /** PEM of the CA that signed the sidecar's certificate; when set, the worker connects with TLS. */
+  readonly tlsCa: Buffer | undefined;
   /** Shutdown: how long to wait for the message in hand and the hand-back. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
@@ -39,7 +42,9 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
   const config: WorkerConfig = {
     mode: read.oneOf('DELIVERY_MODE', DELIVERY_MODES, 'stream'),
     sidecarAddress: read.string('SIDECAR_ADDRESS', 'localhost:50051', { pattern: /^[\w.-]+:\d{1,5}$|^\[[\da-fA-F:]+\]:\d{1,5}$/, describe: 'host:port' }),
-    workerId: read.string('WORKER_ID', `${hostname()}-${pid}`, { pattern: /^[\x21-\x7e]{1,128}$/, describe: '1..128 printable characters without spaces' }),
+    // hostname-pid plus a random suffix: a restarted container keeps its
+    // hostname and pid 1, and must not inherit its predecessor's counts.
+    workerId: read.string('WORKER_ID', `${hostname()}-${pid}-${randomBytes(2).toString('hex')}`, { pattern: /^[\x21-\x7e]{1,128}$/, describe: '1..128 printable characters without spaces' }),
     processingDelayMs: read.int('PROCESSING_DELAY_MS', { default: 100, min: 0, max: 3_600_000 }),
     processingJitterMs: read.int('PROCESSING_JITTER_MS', { default: 0, min: 0, max: 3_600_000 }),
     prefetch: read.int('PREFETCH', { default: 1, min: 1, max: 100_000 }),
@@ -47,6 +52,7 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     flowControlWindow: read.int('FLOW_CONTROL_WINDOW', { default: 0, min: 0, max: 2 ** 31 - 1 }),
     metricsPort: read.int('WORKER_METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
     healthPort: read.int('WORKER_HEALTH_PORT', { default: 50052, min: 0, max: 65535 }),
+    tlsCa: read.file('SIDECAR_TLS_CA_FILE'),
     drainMs: read.int('WORKER_DRAIN_MS', { default: 10_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadContract, type QueueClient } from '@backlog-lab/common/contract';
 import { MAX_GRPC_MESSAGE_BYTES } from '@backlog-lab/common/env';
 
-export function createQueueClient(address: string, flowControlWindow: number): QueueClient {
+export function createQueueClient(address: string, flowControlWindow: number, tlsCa?: Buffer): QueueClient {
   const { Queue } = loadContract();
   const options: grpc.ChannelOptions = {
     'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
@@ -18,5 +18,7 @@ export function createQueueClient(address: string, flowControlWindow: number): Q
     'grpc.max_reconnect_backoff_ms': 5_000,
   };
   if (flowControlWindow > 0) options['grpc-node.flow_control_window'] = flowControlWindow;
-  return new Queue(address, grpc.credentials.createInsecure(), options);
+  // Plaintext unless a CA is configured: then the sidecar's certificate must verify against it.
+  const credentials = tlsCa ? grpc.credentials.createSsl(tlsCa) : grpc.credentials.createInsecure();
+  return new Queue(address, credentials, options);
 }

@@ -19,10 +19,16 @@ export function createStreamReceiver(client: QueueClient, workerId: string, proc
   let call: grpc.ClientReadableStream<Delivery__Output> | undefined;
   // Flags flipped by requestStop() while session() awaits, hence an object.
   const state = { stopping: false, busy: false };
+  const pendingReceipts = new Set<Promise<void>>();
   const receipt = (messageId: string): void => {
-    client.Ack({ workerId, messageId }, (error) => {
-      if (error) logger.debug('receipt not delivered', { message_id: messageId, error: error.details });
+    const sent = new Promise<void>((resolve) => {
+      client.Ack({ workerId, messageId }, (error) => {
+        if (error) logger.debug('receipt not delivered', { message_id: messageId, error: error.details });
+        resolve();
+      });
     });
+    pendingReceipts.add(sent);
+    void sent.then(() => pendingReceipts.delete(sent));
   };
   return {
     async session() {
@@ -42,8 +48,10 @@ export function createStreamReceiver(client: QueueClient, workerId: string, proc
           });
           state.busy = false;
           if (state.stopping) {
-            // Whatever is still in transit on this stream cannot be handed
-            // back: stream mode has no way to return messages.
+            // Receipts first, so the sidecar counts the finished messages as
+            // done, not lost. Whatever is still in transit on this stream
+            // cannot be handed back: stream mode has no way to return messages.
+            await Promise.all(pendingReceipts);
             current.cancel();
             break;
           }

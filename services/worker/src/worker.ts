@@ -40,7 +40,7 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   const log = logger.child({ worker_id: config.workerId, mode: config.mode });
   const registry = createRegistry();
   const metrics = createWorkerMetrics(registry, config.workerId, config.mode);
-  const client = createQueueClient(config.sidecarAddress, config.flowControlWindow);
+  const client = createQueueClient(config.sidecarAddress, config.flowControlWindow, config.tlsCa);
   const processor = createProcessor({
     workerId: config.workerId,
     mode: config.mode,
