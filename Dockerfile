@@ -1,0 +1,87 @@
+# Images for both services, one target each:
+#
+#   docker build --target sidecar -t backlog-lab/sidecar:dev .
+#   docker build --target worker  -t backlog-lab/worker:dev  .
+#
+# One file rather than one per service because both need the same things from
+# the repository root (the lockfile, proto/, packages/common) and differ only
+# in their src/ folder, start command and health port; two copies of this
+# recipe would drift. Node 24 runs the .ts sources directly (type stripping),
+# so there is no build stage: the final images hold production dependencies,
+# the proto and the sources, and nothing that compiles or installs.
+#
+# No `# syntax=` line and no RUN --mount: the file must build with the classic
+# builder too (docker-compose 1.29 uses it) and without reaching a registry
+# for a BuildKit frontend.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- package manifests only, so editing sources does not redo `npm ci` ----
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/common/package.json packages/common/
+COPY services/sidecar/package.json services/sidecar/
+COPY services/worker/package.json services/worker/
+
+# ---- production dependencies of one workspace (and of packages/common) ----
+# --ignore-scripts: no dependency needs an install script (package.json's
+# allowScripts already refuses protobufjs's); the nested node_modules folders
+# are created so the COPY lines below never depend on npm's hoisting choices.
+FROM manifests AS sidecar-deps
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w services/sidecar \
+ && mkdir -p packages/common/node_modules services/sidecar/node_modules \
+ && npm cache clean --force
+
+FROM manifests AS worker-deps
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w services/worker \
+ && mkdir -p packages/common/node_modules services/worker/node_modules \
+ && npm cache clean --force
+
+# ---- what both images share: Node, the contract and the common package ----
+FROM ${NODE_IMAGE} AS runtime
+# The services need node and nothing else from the base image: drop the
+# package managers so the image cannot install anything at run time.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json ./
+COPY proto/ proto/
+COPY packages/common/package.json packages/common/
+COPY packages/common/src/ packages/common/src/
+
+# ---- sidecar ----
+FROM runtime AS sidecar
+COPY --from=sidecar-deps /app/node_modules/ node_modules/
+COPY --from=sidecar-deps /app/packages/common/node_modules/ packages/common/node_modules/
+COPY --from=sidecar-deps /app/services/sidecar/node_modules/ services/sidecar/node_modules/
+COPY services/sidecar/package.json services/sidecar/
+COPY services/sidecar/src/ services/sidecar/src/
+WORKDIR /app/services/sidecar
+ENV SIDECAR_GRPC_PORT=50051 SIDECAR_METRICS_PORT=9464 OTEL_SERVICE_NAME=sidecar
+EXPOSE 50051 9464
+USER node
+# Asks grpc.health.v1 (not a TCP poke): SERVING only once the server is up,
+# NOT_SERVING as soon as shutdown starts.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD node /app/packages/common/src/health-probe.ts "127.0.0.1:${SIDECAR_GRPC_PORT}" >/dev/null || exit 1
+# Exec form: node is PID 1 and gets SIGTERM itself, so the drain in main.ts runs.
+CMD ["node", "--import", "./src/telemetry.ts", "src/main.ts"]
+
+# ---- worker ----
+FROM runtime AS worker
+COPY --from=worker-deps /app/node_modules/ node_modules/
+COPY --from=worker-deps /app/packages/common/node_modules/ packages/common/node_modules/
+COPY --from=worker-deps /app/services/worker/node_modules/ services/worker/node_modules/
+COPY services/worker/package.json services/worker/
+COPY services/worker/src/ services/worker/src/
+WORKDIR /app/services/worker
+ENV WORKER_HEALTH_PORT=50052 WORKER_METRICS_PORT=9464 OTEL_SERVICE_NAME=worker
+EXPOSE 50052 9464
+USER node
+# SERVING only while the worker is connected to the sidecar.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD node /app/packages/common/src/health-probe.ts "127.0.0.1:${WORKER_HEALTH_PORT}" >/dev/null || exit 1
+CMD ["node", "--import", "./src/telemetry.ts", "src/main.ts"]

@@ -1,0 +1,127 @@
+/**
+ * docker-compose.yml as Compose itself reads it: docker-compose 1.29 (Debian's)
+ * when installed, else the `docker compose` plugin. No Docker daemon needed.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { ROOT, asRecord, isRecord, optionalArray, runTool, runToolOk, type JsonRecord } from './tools.ts';
+
+const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+const SERVICES = ['sidecar', 'worker', 'prometheus', 'tempo', 'grafana'];
+
+function composeCommand(): [string, string[]] {
+  if (runToolExists('docker-compose')) return ['docker-compose', []];
+  if (runToolExists('docker') && runTool('docker', ['compose', 'version']).status === 0) return ['docker', ['compose']];
+  throw new Error('neither docker-compose nor `docker compose` is installed: run tools/install-test-deps.sh (Debian package docker-compose)');
+}
+
+function runToolExists(command: string): boolean {
+  try {
+    runTool(command, ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let resolved: JsonRecord | undefined;
+
+/** The compose model after Compose has validated it and interpolated .env; resolved once for all the tests. */
+function resolvedCompose(): JsonRecord {
+  if (resolved === undefined) {
+    const [command, prefix] = composeCommand();
+    const output = runToolOk(command, [...prefix, '-f', COMPOSE_FILE, 'config']);
+    resolved = asRecord(parseYaml(output) as unknown, 'compose config');
+  }
+  return resolved;
+}
+
+function service(config: JsonRecord, name: string): JsonRecord {
+  return asRecord(asRecord(config.services, 'services')[name], `service ${name}`);
+}
+
+const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value));
+
+/** Host side of each published port, in both the short and the long syntax. */
+function publishedPorts(definition: JsonRecord): { hostIp: string | undefined; published: string | undefined; raw: string }[] {
+  return optionalArray(definition.ports, 'ports').map((port) => {
+    if (isRecord(port)) {
+      return {
+        hostIp: typeof port.host_ip === 'string' ? port.host_ip : undefined,
+        published: port.published === undefined ? undefined : text(port.published),
+        raw: JSON.stringify(port),
+      };
+    }
+    const raw = text(port);
+    const parts = raw.split(':');
+    return { hostIp: parts.length === 3 ? parts[0] : undefined, published: parts.length >= 2 ? parts[parts.length - 2] : undefined, raw };
+  });
+}
+
+test('Compose accepts docker-compose.yml and it defines the lab\'s five services', () => {
+  const config = resolvedCompose();
+  assert.deepEqual(Object.keys(asRecord(config.services, 'services')).sort(), [...SERVICES].sort());
+});
+
+test('the compose file has no top-level name or version, which docker-compose 1.29 or Compose v2 reject or warn about', () => {
+  const raw = asRecord(parseYaml(readFileSync(COMPOSE_FILE, 'utf8')) as unknown, 'docker-compose.yml');
+  assert.equal(raw.name, undefined);
+  assert.equal(raw.version, undefined);
+});
+
+test('the worker service can be scaled: no container_name, no host port, several replicas by default', () => {
+  const worker = service(resolvedCompose(), 'worker');
+  assert.equal(worker.container_name, undefined, 'container_name would make a second replica collide');
+  assert.deepEqual(publishedPorts(worker), [], 'a fixed host port would make a second replica collide');
+  assert.ok(typeof worker.scale === 'number' && worker.scale >= 2, `worker scale is ${JSON.stringify(worker.scale)}`);
+});
+
+test('every published port listens on 127.0.0.1 only', () => {
+  const config = resolvedCompose();
+  for (const name of SERVICES) {
+    for (const port of publishedPorts(service(config, name))) {
+      assert.equal(port.hostIp, '127.0.0.1', `${name} publishes ${port.raw} on all interfaces`);
+    }
+  }
+});
+
+test('every service has a memory limit, and every one but Tempo (distroless, no shell) a healthcheck', () => {
+  const config = resolvedCompose();
+  for (const name of SERVICES) {
+    const definition = service(config, name);
+    assert.ok(definition.mem_limit !== undefined, `${name} has no mem_limit`);
+    if (name !== 'tempo') assert.ok(isRecord(definition.healthcheck), `${name} has no healthcheck`);
+  }
+});
+
+test('the sidecar and worker healthchecks ask the gRPC health service, not a TCP port', () => {
+  const config = resolvedCompose();
+  for (const [name, port] of [['sidecar', '50051'], ['worker', '50052']] as const) {
+    const healthcheck = asRecord(service(config, name).healthcheck, `${name} healthcheck`);
+    const command = optionalArray(healthcheck.test, `${name} healthcheck test`).map(String);
+    assert.ok(command.some((part) => part.endsWith('packages/common/src/health-probe.ts')), `${name}: ${command.join(' ')}`);
+    assert.ok(command.some((part) => part.endsWith(`:${port}`)), `${name} probes the wrong port: ${command.join(' ')}`);
+  }
+});
+
+test('workers start only once the sidecar is healthy, and Grafana once Prometheus is', () => {
+  const config = resolvedCompose();
+  const condition = (from: string, to: string): unknown => asRecord(asRecord(service(config, from).depends_on, `${from} depends_on`)[to], `${from} -> ${to}`).condition;
+  assert.equal(condition('worker', 'sidecar'), 'service_healthy');
+  assert.equal(condition('grafana', 'prometheus'), 'service_healthy');
+});
+
+test('Prometheus runs with exemplar storage, and every image version comes from .env', () => {
+  const config = resolvedCompose();
+  const prometheus = service(config, 'prometheus');
+  assert.ok(optionalArray(prometheus.command, 'prometheus command').includes('--enable-feature=exemplar-storage'));
+  const env = readFileSync(path.join(ROOT, '.env'), 'utf8');
+  for (const [name, variable] of [['prometheus', 'PROMETHEUS_IMAGE'], ['tempo', 'TEMPO_IMAGE'], ['grafana', 'GRAFANA_IMAGE']] as const) {
+    const pinned = new RegExp(`^${variable}=(.+)$`, 'm').exec(env)?.[1];
+    assert.ok(pinned !== undefined && /:[\w.-]+$/.test(pinned) && !pinned.endsWith(':latest'), `.env pins no version for ${variable}`);
+    assert.equal(service(config, name).image, pinned);
+  }
+});
