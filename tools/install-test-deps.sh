@@ -17,7 +17,7 @@
 set -euo pipefail
 
 missing_packages=()
-command -v promtool >/dev/null 2>&1 || missing_packages+=(prometheus)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing_packages+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing_packages+=(docker-compose)
 
 if ((${#missing_packages[@]})); then
