@@ -10,6 +10,10 @@ env = $(shell sed -n 's/^$(1)=//p' .env)
 
 # Workers after `make scale`.
 N ?= 5
+# `make soak`: seconds, producer msg/s, workers.
+DURATION ?= 120
+RATE ?= 3000
+SOAK_WORKERS ?= 50
 # Service for `make logs` (empty: all).
 SERVICE ?=
 # Compose v2 if the docker CLI has it, else docker-compose 1.29 (Debian).
@@ -104,6 +108,10 @@ experiment: ## Replay the scripted scenarios per delivery mode and write the rep
 .PHONY: bench
 bench: ## Run the benchmarks
 	npm run bench
+
+.PHONY: soak
+soak: ## Soak test: 50 zero-delay workers, producer at thousands of msg/s (DURATION=120 RATE=3000)
+	npm run soak -- --duration $(DURATION) --rate $(RATE) --workers $(SOAK_WORKERS)
 
 .PHONY: images
 images: ## Build the sidecar and worker images (backlog-lab/<service>:dev; REGISTRY=... prefixes the names)

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import http2, { type ClientHttp2Session } from 'node:http2';
+import { connect } from 'node:net';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import type { ConsumeRequest, Delivery__Output, QueueClient } from '@backlog-lab/common/contract';
+import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
+import { num, startLab, type TestLab } from '../support/lab.ts';
+
+function unary<Req, Res>(call: (req: Req, cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown, request: Req): Promise<{ error: grpc.ServiceError | null; response: Res | undefined }> {
+  return new Promise((resolve) => {
+    call(request, (error, response) => { resolve({ error, response }); });
+  });
+}
+
+/** Opens Consume, sends `requests`, and resolves with the stream's final status and what it delivered. */
+function consume(client: QueueClient, requests: ConsumeRequest[], opts: { closeAfterMs?: number } = {}): Promise<{ status: grpc.StatusObject; delivered: Delivery__Output[] }> {
+  return new Promise((resolve) => {
+    const call = client.Consume();
+    const delivered: Delivery__Output[] = [];
+    call.on('data', (d: Delivery__Output) => delivered.push(d));
+    call.on('error', () => undefined);
+    call.on('status', (status) => { resolve({ status, delivered }); });
+    for (const r of requests) call.write(r);
+    if (opts.closeAfterMs !== undefined) setTimeout(() => { call.cancel(); }, opts.closeAfterMs);
+  });
+}
+
+async function stillServing(lab: TestLab, id: string): Promise<void> {
+  // High priority, so it does not wait behind whatever the test left queued.
+  const [published] = await lab.admin.publish([{ id, priority: 2, payload: Buffer.alloc(5) }]);
+  const worker = await lab.worker(`ok-${id}`, { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 0 });
+  await waitFor('a well-behaved worker to be served', () => (worker.processedIds().includes(published ?? '') ? true : undefined));
+  await worker.kill();
+}
+
+test('Publish rejects bad messages with a clear status and enqueues none of the batch', async () => {
+  const lab = await startLab({ MAX_PAYLOAD_BYTES: 1000, MAX_QUEUED: 50 });
+  const client = lab.admin.raw;
+  const publish = client.Publish.bind(client) as (r: unknown, cb: (e: grpc.ServiceError | null, r?: unknown) => void) => unknown;
+  const cases: [string, unknown, grpc.status, RegExp][] = [
+    ['priority out of range', { messages: [{ priority: 1 }, { priority: 3 }] }, grpc.status.INVALID_ARGUMENT, /messages\[1\]\.priority must be 0\.\.2, got 3/],
+    ['payload above the limit', { messages: [{ payload: Buffer.alloc(1001) }] }, grpc.status.RESOURCE_EXHAUSTED, /1001 bytes; the limit is 1000/],
+    ['duplicate ids in a batch', { messages: [{ id: 'a' }, { id: 'a' }] }, grpc.status.ALREADY_EXISTS, /'a' is already queued/],
+    ['an id with spaces', { messages: [{ id: 'has space' }] }, grpc.status.INVALID_ARGUMENT, /id must be 1\.\.128 printable/],
+    ['more than the queue may hold', { messages: Array.from({ length: 51 }, () => ({})) }, grpc.status.RESOURCE_EXHAUSTED, /the limit is 50/],
+  ];
+  for (const [what, request, code, details] of cases) {
+    const { error } = await unary(publish, request);
+    assert.equal(error?.code, code, what);
+    assert.match(error.details, details, what);
+  }
+  assert.equal(num((await lab.admin.stats()).totals?.published), 0);
+  // gRPC's own limit sits above the sidecar's: a 4.1 MB message is refused by the transport.
+  const { error } = await unary(publish, { messages: [{ payload: Buffer.alloc(4_300_000) }] });
+  assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED);
+  await stillServing(lab, 'after-publish');
+});
+
+test('Consume: a bad hello, a missing hello, a second hello and foreign or unknown acks end that stream only', async () => {
+  const lab = await startLab({ MAX_PREFETCH: 100, HELLO_TIMEOUT_MS: 500 });
+  const client = lab.admin.raw;
+  const hello = (prefetch: number, workerId = 'bad'): ConsumeRequest => ({ hello: { workerId, prefetch } });
+  for (const [what, requests, code, details] of [
+    ['prefetch 0', [hello(0)], grpc.status.INVALID_ARGUMENT, /prefetch must be 1\.\.100, got 0/],
+    ['prefetch above the maximum', [hello(101)], grpc.status.INVALID_ARGUMENT, /got 101/],
+    ['a negative prefetch (wraps to 2^32-1 as uint32)', [hello(-1)], grpc.status.INVALID_ARGUMENT, /got 4294967295/],
+    ['an ack before the hello', [{ ack: { messageId: 'x' } }], grpc.status.INVALID_ARGUMENT, /first message on Consume must be a hello/],
+    ['an empty worker id', [hello(1, '')], grpc.status.INVALID_ARGUMENT, /worker_id/],
+    ['a second hello', [hello(1), hello(1)], grpc.status.INVALID_ARGUMENT, /only the first message may be a hello/],
+    ['an ack for an unknown id', [hello(1), { ack: { messageId: 'nope' } }], grpc.status.NOT_FOUND, /nope is not in flight/],
+    ['no hello at all', [], grpc.status.DEADLINE_EXCEEDED, /no hello within 500 ms/],
+  ] as const) {
+    const { status } = await consume(client, [...requests]);
+    assert.equal(status.code, code, what);
+    assert.match(status.details, details, what);
+  }
+
+  // Stream A holds a message; stream B acks it: B is refused, A keeps it.
+  await lab.admin.publish([{ id: 'held', priority: 1, payload: Buffer.alloc(5) }]);
+  const a = client.Consume();
+  a.on('error', () => undefined);
+  a.write(hello(1, 'holder'));
+  await new Promise<void>((resolve) => a.once('data', () => { resolve(); }));
+  const foreign = await consume(client, [hello(1, 'holder'), { ack: { messageId: 'held' } }]);
+  assert.equal(foreign.status.code, grpc.status.FAILED_PRECONDITION);
+  assert.equal(num(workerStats(await lab.admin.stats(), 'holder').inFlight), 1);
+  // A unary Ack cannot take a credit-stream message either: the credit would leak.
+  const { error } = await unary(client.Ack.bind(client) as never, { workerId: 'holder', messageId: 'held' });
+  assert.equal(error?.code, grpc.status.FAILED_PRECONDITION);
+  a.write({ ack: { messageId: 'held' } });
+  await waitFor('the real ack', async () => (num((await lab.admin.stats()).totals?.acked) === 1 ? true : undefined));
+  a.cancel();
+  await stillServing(lab, 'after-consume');
+});
+
+test('Pull and Ack: out-of-range timeout, unknown and repeated acks get clear answers', async () => {
+  const lab = await startLab({ LONG_POLL_MAX_MS: 1000 });
+  const client = lab.admin.raw;
+  const pull = client.Pull.bind(client) as never;
+  const ack = client.Ack.bind(client) as never;
+  const tooLong = await unary<unknown, unknown>(pull, { workerId: 'p', timeoutMs: 1001 });
+  assert.equal(tooLong.error?.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(tooLong.error.details, /timeout_ms must be 0\.\.1000, got 1001/);
+  const empty = await unary<unknown, { message: unknown }>(pull, { workerId: 'p', timeoutMs: 50 });
+  assert.equal(empty.error, null);
+  assert.equal(empty.response?.message, null);
+
+  await lab.admin.publish([{ id: 'm1', priority: 1, payload: Buffer.alloc(5) }]);
+  const got = await unary<unknown, { message: { id: string } | null }>(pull, { workerId: 'p', timeoutMs: 1000 });
+  assert.equal(got.response?.message?.id, 'm1');
+  const byOther = await unary<unknown, unknown>(ack, { workerId: 'q', messageId: 'm1' });
+  assert.equal(byOther.error?.code, grpc.status.FAILED_PRECONDITION);
+  const first = await unary<unknown, { outcome: string }>(ack, { workerId: 'p', messageId: 'm1' });
+  assert.equal(first.response?.outcome, 'ACK_OUTCOME_ACKED');
+  const again = await unary<unknown, { outcome: string }>(ack, { workerId: 'p', messageId: 'm1' });
+  assert.equal(again.response?.outcome, 'ACK_OUTCOME_ALREADY_ACKED');
+  const unknown = await unary<unknown, unknown>(ack, { workerId: 'p', messageId: 'never-sent' });
+  assert.equal(unknown.error?.code, grpc.status.NOT_FOUND);
+  assert.equal(num((await lab.admin.stats()).totals?.acked), 1);
+});
+
+/**
+ * A raw HTTP/2 Subscribe that never reads: it sends no WINDOW_UPDATE, so the
+ * sidecar can only fill the stream's window and its own buffers. (A grpc-js
+ * client is no use here: until the app first reads, grpc-js drains the
+ * HTTP/2 stream into its own unbounded queue.)
+ */
+function hoardingSubscribe(port: number, workerId: string): ClientHttp2Session {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => undefined);
+  const id = Buffer.from(workerId);
+  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, id.length + 2, 0x0a, id.length]), id]);
+  const stream = session.request({
+    ':method': 'POST', ':path': '/backlog.v1.Queue/Subscribe', 'content-type': 'application/grpc', te: 'trailers',
+  });
+  stream.on('error', () => undefined);
+  stream.pause();
+  stream.end(body);
+  return session;
+}
+
+test('clients that never read, or send garbage bytes, cannot make the sidecar buffer without limit', async () => {
+  const lab = await startLab();
+  const hoarders = Array.from({ length: 40 }, (_, i) => hoardingSubscribe(lab.sidecar.grpcPort, `hoarder-${i}`));
+  for (let i = 0; i < 10; i++) {
+    const socket = connect(lab.sidecar.grpcPort, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.end(Buffer.from(`garbage ${i} \x00\xff\x13 not http/2`));
+  }
+  await lab.admin.publishMany(60_000, { payloadBytes: 1000 });
+  await waitFor('every hoarder to be full', async () => {
+    const stats = await lab.admin.stats();
+    return stats.workers.filter((w) => w.workerId.startsWith('hoarder-') && Number(w.dispatched) > 0).length === 40 ? stats : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const stats = await lab.admin.stats();
+  const perStream = stats.workers.filter((w) => w.workerId.startsWith('hoarder-')).map((w) => num(w.dispatched));
+  // The 64 KiB window holds 65 messages of 1005 bytes; the sidecar's writable
+  // holds 16 more and Node's HTTP/2 stream buffer about 16 KiB: well under 150.
+  assert.ok(Math.max(...perStream) < 150, `a non-reading stream was sent ${Math.max(...perStream)}`);
+  const queued = stats.queueDepth.reduce((n, d) => n + num(d), 0);
+  assert.equal(queued + perStream.reduce((a, b) => a + b, 0), 60_000);
+  for (const session of hoarders) session.destroy();
+  await stillServing(lab, 'after-hoarders');
+});

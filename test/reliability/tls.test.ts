@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { spawnService } from '../../tools/lib/processes.ts';
+import { num, startLab } from '../support/lab.ts';
+import { waitFor } from '../../tools/lib/queue-client.ts';
+import { scrape, sum } from '../../tools/lib/prometheus-text.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+test('with a certificate configured the sidecar serves TLS: a worker with the CA is served, a plaintext one is not', async () => {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  // A self-signed certificate for 127.0.0.1, made by openssl for this test only.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const lab = await startLab({ SIDECAR_TLS_CERT_FILE: cert, SIDECAR_TLS_KEY_FILE: key });
+  assert.equal(lab.sidecar.logs.find((r) => r.msg === 'sidecar listening')?.tls, true);
+
+  const secure = await lab.worker('secure', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 0, SIDECAR_TLS_CA_FILE: cert });
+  const plain = await lab.worker('plain', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 0 });
+  await waitFor('the secure worker to connect', async () => (sum(await scrape(secure.metricsPort), 'worker_connected') === 1 ? true : undefined));
+  await waitFor('the plaintext worker to be refused', () => (plain.logs.some((r) => r.msg === 'lost the sidecar; reconnecting') ? true : undefined));
+  assert.equal(sum(await scrape(plain.metricsPort), 'worker_connected'), 0);
+  assert.equal(secure.logs.filter((r) => r.msg === 'lost the sidecar; reconnecting').length, 0);
+});
+
+test('a TLS sidecar with the producer on delivers to a TLS worker', async () => {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const lab = await startLab({ SIDECAR_TLS_CERT_FILE: cert, SIDECAR_TLS_KEY_FILE: key, PRODUCER_BURST: 5 });
+  const secure = await lab.worker('secure', { DELIVERY_MODE: 'credit', PROCESSING_DELAY_MS: 0, SIDECAR_TLS_CA_FILE: cert });
+  await waitFor('five messages over TLS', () => (secure.processedIds().length === 5 ? true : undefined));
+  assert.equal(num(sum(await scrape(secure.metricsPort), 'worker_messages_processed_total', { outcome: 'ok' })), 5);
+});
+
+test('half a TLS configuration, or an unreadable file, is a configuration error naming the variable', async () => {
+  const half = spawnService('sidecar', 'half', { env: { SIDECAR_TLS_CERT_FILE: join(dir, 'cert.pem') } });
+  assert.equal((await half.exited).code, 2);
+  assert.match(half.rawOutput.join('\n'), /SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE must be set together/);
+  const missing = spawnService('worker', 'missing', { env: { SIDECAR_TLS_CA_FILE: join(dir, 'nope.pem') } });
+  assert.equal((await missing.exited).code, 2);
+  assert.match(missing.rawOutput.join('\n'), /SIDECAR_TLS_CA_FILE must name a readable file/);
+});

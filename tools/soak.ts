@@ -1,0 +1,93 @@
+/**
+ * Soak: many zero-delay workers across the three modes and the built-in
+ * producer at thousands of messages a second, for a while. Reports the
+ * sidecar's memory and event-loop lag over time and checks that credit and
+ * poll lose nothing. Not part of `make test`: run it with `make soak`.
+ *
+ *   npm run soak -- --duration 120 --rate 3000 --workers 50
+ */
+import { parseArgs } from 'node:util';
+import { scrape, sum, type Sample } from './lib/prometheus-text.ts';
+import { startSidecar, startWorker, type RunningWorker } from './lib/processes.ts';
+import { createAdminClient } from './lib/queue-client.ts';
+
+const USAGE = 'usage: npm run soak -- [--duration SECONDS (default 120)] [--rate MSG_PER_S (default 3000)] [--workers N (default 50)]';
+
+function option(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`soak: --${name} must be an integer ${min}..${max}, got '${raw}'\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+let values;
+try {
+  ({ values } = parseArgs({ options: { duration: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' } } }));
+} catch (error) {
+  console.error(`soak: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+}
+const duration = option(values.duration, 'duration', 120, 10, 86_400);
+const rate = option(values.rate, 'rate', 3000, 1, 100_000);
+const workerCount = option(values.workers, 'workers', 50, 3, 500);
+
+const sidecar = await startSidecar({ PRODUCER_RATE: rate, PAYLOAD_BYTES: 100, HIGH_PRIORITY_RATIO: 0.1, ACK_DEADLINE_MS: 10_000, LOG_LEVEL: 'warn' });
+const admin = createAdminClient(sidecar.address);
+const modes = ['stream', 'credit', 'poll'] as const;
+const workers: RunningWorker[] = [];
+console.error(`soak: ${workerCount} workers, ${rate} msg/s for ${duration} s`);
+for (let i = 0; i < workerCount; i++) {
+  const mode = modes[i % modes.length] ?? 'stream';
+  workers.push(await startWorker(sidecar.address, `soak-${mode}-${i}`, {
+    DELIVERY_MODE: mode, PREFETCH: 10, PROCESSING_DELAY_MS: 0, LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true',
+  }));
+}
+
+interface Point { t: number; rssMiB: number; lagP99Ms: number; published: number; acked: number; queued: number }
+const points: Point[] = [];
+const read = (m: Sample[], name: string): number => sum(m, name);
+const t0 = performance.now();
+while (performance.now() - t0 < duration * 1000) {
+  await new Promise((r) => setTimeout(r, 5000));
+  const m = await scrape(sidecar.metricsPort);
+  const p: Point = {
+    t: Math.round((performance.now() - t0) / 1000),
+    rssMiB: read(m, 'process_resident_memory_bytes') / 2 ** 20,
+    lagP99Ms: read(m, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    published: read(m, 'sidecar_messages_published_total'),
+    acked: read(m, 'sidecar_messages_acked_total'),
+    queued: read(m, 'sidecar_queue_depth'),
+  };
+  points.push(p);
+  console.error(`  t=${p.t}s rss ${p.rssMiB.toFixed(0)} MiB, loop lag p99 ${p.lagP99Ms.toFixed(1)} ms, published ${p.published}, acked ${p.acked}, queued ${p.queued}`);
+}
+
+await Promise.all(workers.map((w) => w.stop()));
+const final = await admin.stats();
+const m = await scrape(sidecar.metricsPort);
+admin.close();
+await sidecar.stop();
+
+const lostByMode = Object.fromEntries(modes.map((mode) => [mode, sum(m, 'sidecar_messages_lost_total', { mode })]));
+const t = final.totals;
+const inFlight = final.workers.reduce((n, w) => n + Number(w.inFlight), 0);
+const queued = final.queueDepth.reduce((n, d) => n + Number(d), 0);
+const balanced = Number(t?.published) === Number(t?.acked) + Number(t?.lost) + queued + inFlight;
+const warm = points.find((p) => p.t >= 30) ?? points[0];
+const last = points.at(-1);
+const achieved = Number(t?.acked) / duration;
+console.log([
+  `| figure | value |`,
+  `|---|---|`,
+  `| duration, workers, producer rate | ${duration} s, ${workerCount} (stream/credit prefetch 10/poll), ${rate} msg/s |`,
+  `| published, acked (done per second) | ${t?.published}, ${t?.acked} (${achieved.toFixed(0)}/s) |`,
+  `| lost: stream / credit / poll | ${lostByMode.stream} / ${lostByMode.credit} / ${lostByMode.poll} (stream loses what was in transit when its workers stop) |`,
+  `| requeued | ${t?.requeued} |`,
+  `| published = acked + lost + queued + in flight | ${balanced ? 'yes' : 'NO'} (${queued} queued, ${inFlight} in flight at the end) |`,
+  `| sidecar RSS after warm-up (${warm?.t} s) → end | ${warm?.rssMiB.toFixed(0)} MiB → ${last?.rssMiB.toFixed(0)} MiB |`,
+  `| event-loop lag p99 after warm-up → end | ${warm?.lagP99Ms.toFixed(1)} ms → ${last?.lagP99Ms.toFixed(1)} ms |`,
+].join('\n'));
+process.exit(balanced && lostByMode.credit === 0 && lostByMode.poll === 0 ? 0 : 1);
