@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { createAdminClient, waitFor } from '../../tools/lib/queue-client.ts';
 import { startSidecar, startWorker, type RunningWorker } from '../../tools/lib/processes.ts';
 import { num } from '../support/lab.ts';
+import { freePort } from '../support/free-port.ts';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('sidecar restart: workers in every mode reconnect with backoff, without crashing or spinning, and resume', async () => {
   const port = await freePort();

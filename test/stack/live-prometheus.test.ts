@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,6 +10,7 @@ import { waitFor } from '../../tools/lib/queue-client.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { allDashboardQueries, metricNames } from './dashboards.ts';
+import { freePort } from '../support/free-port.ts';
 
 /**
  * A real Prometheus (Debian's package) scrapes a running local lab: a sidecar
@@ -21,13 +21,6 @@ import { allDashboardQueries, metricNames } from './dashboards.ts';
  */
 const SCRAPE_INTERVAL = '2s';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let lab: TestLab;
 let prometheus: ChildProcess;
