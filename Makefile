@@ -8,6 +8,8 @@ SHELL := /bin/bash
 
 env = $(shell sed -n 's/^$(1)=//p' .env)
 
+# Extra flags for `make experiment` and `make bench`, e.g. ARGS="--quick".
+ARGS ?=
 # Workers after `make scale`.
 N ?= 5
 # `make soak`: seconds, producer msg/s, workers.
@@ -102,12 +104,12 @@ proto: ## Regenerate the TypeScript types from proto/
 	npm run proto
 
 .PHONY: experiment
-experiment: ## Replay the scripted scenarios per delivery mode and write the report
-	npm run experiment
+experiment: ## Replay the scenarios in every mode and write reports/<run>/ (ARGS="--quick --scenario hoard")
+	npm run experiment -- $(ARGS)
 
 .PHONY: bench
-bench: ## Run the benchmarks
-	npm run bench
+bench: ## Run the benchmarks against bare grpc-js (ARGS="--quick")
+	npm run bench -- $(ARGS)
 
 .PHONY: soak
 soak: ## Soak test: 50 zero-delay workers, producer at thousands of msg/s (DURATION=120 RATE=3000)

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../../tools/lib/processes.ts';
 import { parseMetrics } from '../../tools/lib/prometheus-text.ts';
 import { waitFor } from '../../tools/lib/queue-client.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../tools/lib/otlp-receiver.ts';
 import { allDashboardQueries, metricNames } from './dashboards.ts';
 import { freePort } from '../support/free-port.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scrape } from '../../tools/lib/prometheus-text.ts';
 import { waitFor } from '../../tools/lib/queue-client.ts';
-import { startOtlpReceiver } from '../support/otlp-receiver.ts';
+import { startOtlpReceiver } from '../../tools/lib/otlp-receiver.ts';
 import { num, startLab } from '../support/lab.ts';
 
 const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };

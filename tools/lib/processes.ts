@@ -41,6 +41,8 @@ export interface SpawnOptions {
   readonly onLog?: (record: LogRecord) => void;
   /** Pass the child's output through to ours (the local lab does, with a prefix). */
   readonly echo?: boolean;
+  /** How long start-up may take before it counts as failed (a loaded machine needs more). */
+  readonly readyTimeoutMs?: number;
 }
 
 export function spawnService(service: 'sidecar' | 'worker', name: string, options: SpawnOptions = {}): ServiceProcess {
@@ -162,7 +164,7 @@ export interface RunningWorker extends ServiceProcess {
 /** Starts a sidecar on free ports and waits until it listens. */
 export async function startSidecar(env: SpawnOptions['env'] = {}, options: Omit<SpawnOptions, 'env'> = {}): Promise<RunningSidecar> {
   const proc = spawnService('sidecar', 'sidecar', { ...options, env: { SIDECAR_GRPC_PORT: 0, SIDECAR_METRICS_PORT: 0, SIDECAR_GRPC_HOST: '127.0.0.1', ...env } });
-  const ready = await proc.waitForLog((r) => r.msg === 'sidecar listening');
+  const ready = await proc.waitForLog((r) => r.msg === 'sidecar listening', options.readyTimeoutMs ?? 30_000);
   const grpcPort = Number(ready.grpc_port);
   return Object.assign(proc, { grpcPort, metricsPort: Number(ready.metrics_port), address: `127.0.0.1:${grpcPort}` });
 }
@@ -173,7 +175,7 @@ export async function startWorker(sidecarAddress: string, workerId: string, env:
     ...options,
     env: { SIDECAR_ADDRESS: sidecarAddress, WORKER_ID: workerId, WORKER_METRICS_PORT: 0, WORKER_HEALTH_PORT: 0, LOG_LEVEL: 'debug', ...env },
   });
-  const ready = await proc.waitForLog((r) => r.msg === 'worker started');
+  const ready = await proc.waitForLog((r) => r.msg === 'worker started', options.readyTimeoutMs ?? 30_000);
   return Object.assign(proc, {
     workerId,
     metricsPort: Number(ready.metrics_port),

@@ -1,5 +1,5 @@
 /**
- * A minimal OTLP/HTTP JSON trace receiver for tests: the services export to
+ * A minimal OTLP/HTTP JSON trace receiver, for the tests and the experiment runner: the services export to
  * it exactly as they would to a collector (OTEL_EXPORTER_OTLP_PROTOCOL=http/json).
  */
 import { createServer } from 'node:http';

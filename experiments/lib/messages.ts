@@ -1,0 +1,77 @@
+/**
+ * Each delivery's life as the worker exported it: its `backlog wait` span
+ * starts at the sidecar's dispatch time (carried in the Delivery) and ends
+ * when the worker starts processing, with the message id, attempt, priority
+ * and worker id as attributes. One host, one clock: the difference is exact
+ * to microseconds (DESIGN.md section 5, Clocks).
+ */
+import type { OtlpReceiver, ReceivedSpan } from '../../tools/lib/otlp-receiver.ts';
+import { round } from './distribution.ts';
+import { sleep } from './lab.ts';
+
+export interface MessageRecord {
+  readonly id: string;
+  readonly worker: string;
+  readonly attempt: number;
+  readonly priority: number;
+  /** Seconds since the scenario started: the sidecar handed it to gRPC. */
+  readonly dispatchedS: number;
+  /** Seconds since the scenario started: the worker began processing it. */
+  readonly startedS: number;
+  /** startedS - dispatchedS: time in the client backlog. */
+  readonly backlogS: number;
+  /** When the runner sent the Publish call that queued it; null if not known. */
+  readonly publishedS: number | null;
+  /** startedS - publishedS: queue wait plus client backlog. */
+  readonly waitS: number | null;
+}
+
+const BACKLOG_SPAN = 'backlog wait';
+
+/** The `backlog wait` spans of these workers received so far. */
+export function backlogSpans(receiver: OtlpReceiver, workerIds: ReadonlySet<string>): ReceivedSpan[] {
+  return receiver.spans.filter((s) => s.name === BACKLOG_SPAN && workerIds.has(String(s.attributes['backlog.worker_id'])));
+}
+
+/** Waits (up to timeoutMs) until at least `expected` backlog spans of these workers have arrived. */
+export async function awaitBacklogSpans(receiver: OtlpReceiver, workerIds: ReadonlySet<string>, expected: number, timeoutMs = 5_000): Promise<ReceivedSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  let spans = backlogSpans(receiver, workerIds);
+  while (spans.length < expected && Date.now() < deadline) {
+    await sleep(50);
+    spans = backlogSpans(receiver, workerIds);
+  }
+  return spans;
+}
+
+export function messageRecords(spans: readonly ReceivedSpan[], t0Ms: number, publishedAtMs: ReadonlyMap<string, number>): MessageRecord[] {
+  const t0Ns = BigInt(Math.round(t0Ms * 1000)) * 1000n;
+  const seconds = (ns: bigint): number => round(Number(ns - t0Ns) / 1e9);
+  return spans
+    .map((s) => {
+      const id = String(s.attributes['messaging.message.id']);
+      const published = publishedAtMs.get(id);
+      const publishedS = published === undefined ? null : round((published - t0Ms) / 1000);
+      const startedS = seconds(s.endNs);
+      return {
+        id,
+        worker: String(s.attributes['backlog.worker_id']),
+        attempt: Number(s.attributes['backlog.delivery_attempt']),
+        priority: Number(s.attributes['backlog.priority']),
+        dispatchedS: seconds(s.startNs),
+        startedS,
+        backlogS: round(Number(s.endNs - s.startNs) / 1e9),
+        publishedS,
+        waitS: publishedS === null ? null : round(startedS - publishedS),
+      };
+    })
+    .sort((a, b) => a.startedS - b.startedS);
+}
+
+/**
+ * Deliveries in transit at time t (seconds): dispatched at or before t and
+ * started after it. (A delivery never started has no span, so it is not here.)
+ */
+export function inTransitAt(records: readonly MessageRecord[], t: number): MessageRecord[] {
+  return records.filter((m) => m.dispatchedS <= t && m.startedS > t);
+}

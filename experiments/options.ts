@@ -1,0 +1,79 @@
+/** The runner's command line: parsed and checked once, with errors that say what is accepted. */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MODE_IDS, type ModeId } from './modes.ts';
+import type { ProfileName } from './profiles.ts';
+
+export const SCENARIO_IDS = ['hoard', 'scale-out', 'priority', 'kill', 'size-sweep'] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+export const USAGE = `Usage: npm run experiment -- [options]
+
+  --quick                 scaled-down delays and durations (a few minutes in all)
+  --scenario LIST         comma-separated, from: ${SCENARIO_IDS.join(', ')}
+                          (default: all; size-sweep always runs in stream mode)
+  --mode LIST             comma-separated, from: ${MODE_IDS.join(', ')} (default: all)
+  --out DIR               where results.json, report.md and the charts go
+                          (default: reports/experiment-<date>-<time>[-quick])
+  --rerender              run nothing: rewrite report.md and the charts of --out
+                          from its results.json
+  --help                  this text
+
+Example: npm run experiment -- --quick --scenario hoard,kill --mode stream,poll
+`;
+
+export interface RunOptions {
+  readonly profile: ProfileName;
+  readonly scenarios: readonly ScenarioId[];
+  readonly modes: readonly ModeId[];
+  readonly outDir: string;
+  /** Only rewrite the report from an existing results.json. */
+  readonly rerender: boolean;
+  readonly help: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseRunOptions(argv: readonly string[], now = new Date(), cwd = process.cwd()): RunOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean', default: false },
+        scenario: { type: 'string', multiple: true },
+        mode: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        rerender: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const profile: ProfileName = values.quick ? 'quick' : 'default';
+  const scenarios = pickList('--scenario', values.scenario, SCENARIO_IDS);
+  const modes = pickList('--mode', values.mode, MODE_IDS);
+  if (values.out === '') throw new UsageError('--out needs a directory');
+  if (values.rerender && values.out === undefined) throw new UsageError('--rerender needs --out DIR, the run to rewrite');
+  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  const outDir = resolve(cwd, values.out ?? `reports/experiment-${stamp}${profile === 'quick' ? '-quick' : ''}`);
+  return { profile, scenarios, modes, outDir, rerender: values.rerender, help: values.help };
+}
+
+/** Splits repeated, comma-separated values; checks each against the allowed ones; keeps their canonical order. */
+function pickList<T extends string>(flag: string, raw: string[] | undefined, allowed: readonly T[]): T[] {
+  if (raw === undefined) return [...allowed];
+  const asked = raw.flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (asked.length === 0 || asked.some((v) => v === '')) throw new UsageError(`${flag} needs a comma-separated list from: ${allowed.join(', ')}`);
+  for (const value of asked) {
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new UsageError(`${flag}: unknown value '${value}'; choose from: ${allowed.join(', ')}`);
+    }
+  }
+  return allowed.filter((v) => asked.includes(v));
+}

@@ -1,0 +1,35 @@
+/** Writes a run's directory: results.json, report.md, charts/*.svg and charts/*.png. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESULTS_SCHEMA, type Results } from '../results.ts';
+import { conclude, summarize } from '../summary.ts';
+import { buildCharts } from './charts.ts';
+import { formatJson } from './json.ts';
+import { renderMarkdown } from './markdown.ts';
+import { renderSvg, svgToPng } from './render.ts';
+
+export async function writeReport(outDir: string, results: Results): Promise<void> {
+  mkdirSync(join(outDir, 'charts'), { recursive: true });
+  writeFileSync(join(outDir, 'results.json'), `${formatJson(results)}\n`);
+  const charts = buildCharts(results);
+  for (const chart of charts) {
+    const svg = await renderSvg(chart.spec);
+    writeFileSync(join(outDir, 'charts', `${chart.name}.svg`), svg);
+    writeFileSync(join(outDir, 'charts', `${chart.name}.png`), svgToPng(svg));
+  }
+  writeFileSync(join(outDir, 'report.md'), renderMarkdown(results, charts));
+}
+
+/**
+ * Writes the report again from a saved results.json: the summary and the
+ * conclusion are derived anew from the measurements, then the charts and
+ * report.md. The measurements themselves are left as they are.
+ */
+export async function rewriteReport(outDir: string): Promise<void> {
+  const path = join(outDir, 'results.json');
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown };
+  if (parsed.schema !== RESULTS_SCHEMA) throw new Error(`${path}: schema ${JSON.stringify(parsed.schema)}, expected ${RESULTS_SCHEMA}`);
+  const saved = parsed as Results;
+  const summary = summarize(saved.modes, saved);
+  await writeReport(outDir, { ...saved, summary, conclusion: conclude(summary, saved, saved.profile.payloadBytes) });
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRunOptions, UsageError } from '../../experiments/options.ts';
+
+const now = new Date('2026-11-23T21:05:09.123Z');
+
+test('with no flags the runner plans every scenario in every mode with the default profile, into a dated folder', () => {
+  const o = parseRunOptions([], now, '/repo');
+  assert.equal(o.profile, 'default');
+  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'size-sweep']);
+  assert.deepEqual(o.modes, ['stream', 'credit-1', 'credit-10', 'poll']);
+  assert.equal(o.outDir, '/repo/reports/experiment-20261123-210509');
+});
+
+test('--quick, --scenario and --mode narrow the plan, keep the canonical order and accept repeats', () => {
+  const o = parseRunOptions(['--quick', '--scenario', 'kill,hoard', '--mode', 'poll', '--mode', 'stream', '--out', 'x/y'], now, '/repo');
+  assert.equal(o.profile, 'quick');
+  assert.deepEqual(o.scenarios, ['hoard', 'kill']);
+  assert.deepEqual(o.modes, ['stream', 'poll']);
+  assert.equal(o.outDir, '/repo/x/y');
+});
+
+test('bad flags are refused with a message that names what is accepted', () => {
+  const refuses = (argv: string[], pattern: RegExp): void => {
+    assert.throws(() => parseRunOptions(argv, now, '/repo'), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
+  };
+  refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, size-sweep/);
+  refuses(['--mode', 'credit-5'], /--mode: unknown value 'credit-5'; choose from: stream, credit-1, credit-10, poll/);
+  refuses(['--mode', ''], /--mode needs a comma-separated list/);
+  refuses(['--fast'], /Unknown option '--fast'/);
+  refuses(['--out', ''], /--out needs a directory/);
+  refuses(['--rerender'], /--rerender needs --out/);
+  refuses(['stream'], /positional/);
+});
