@@ -1,0 +1,98 @@
+/**
+ * What the throughput benchmark runs side by side: two bare grpc-js
+ * baselines, the sidecar with real zero-delay workers in every delivery mode
+ * and at three telemetry levels, and the sidecar with bare readers (no lab
+ * worker) to separate the sidecar's own cost from the worker's.
+ */
+import type { DeliveryMode } from '@backlog-lab/common/modes';
+
+/**
+ * - shipped:   metrics on, traces sampled at 1 % (parent-based), OTLP/HTTP
+ *              protobuf to the bench's sink, as the deploy stack configures it
+ *              apart from the ratio.
+ * - traces100: the same, every trace sampled.
+ * - off:       OTEL_SDK_DISABLED=true. Prometheus metrics stay on (the
+ *              services have no switch for them), and the gRPC
+ *              instrumentation is still loaded and patches grpc-js; its
+ *              tracer is a no-op.
+ */
+export const TELEMETRY_LEVELS = ['shipped', 'traces100', 'off'] as const;
+export type Telemetry = (typeof TELEMETRY_LEVELS)[number];
+
+export type ContenderKind =
+  /** Baseline server + bare stream readers. */
+  | 'bare-stream'
+  /** Baseline server + bare Pull/Ack clients. */
+  | 'bare-unary'
+  /** Sidecar + real workers (PROCESSING_DELAY_MS=0). */
+  | 'lab'
+  /** Sidecar + bare stream readers (no receipts, no worker code). */
+  | 'lab-bare-reader'
+  /** Sidecar + bare stream readers that send the stream worker's receipt: one unary Ack per message. */
+  | 'lab-receipt-reader';
+
+export interface ContenderSpec {
+  readonly id: string;
+  readonly kind: ContenderKind;
+  readonly mode?: DeliveryMode;
+  readonly prefetch?: number;
+  readonly telemetry?: Telemetry;
+  /** The contender whose throughput and CPU this one is divided by. */
+  readonly baseline?: string;
+  readonly description: string;
+}
+
+export const BARE_STREAM = 'bare-stream';
+export const BARE_UNARY = 'bare-unary';
+
+export const CREDIT_PREFETCHES = [1, 10, 100, 1000] as const;
+
+export function labId(mode: DeliveryMode, telemetry: Telemetry, prefetch?: number): string {
+  return `${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}/${telemetry}`;
+}
+
+export function allContenders(): ContenderSpec[] {
+  const specs: ContenderSpec[] = [
+    { id: BARE_STREAM, kind: 'bare-stream', description: 'bare grpc-js server streaming, readers that only count' },
+    { id: BARE_UNARY, kind: 'bare-unary', description: 'bare grpc-js unary Pull + Ack loop' },
+  ];
+  for (const telemetry of TELEMETRY_LEVELS) {
+    specs.push({ id: labId('stream', telemetry), kind: 'lab', mode: 'stream', telemetry, baseline: BARE_STREAM, description: 'sidecar Subscribe, stream workers' });
+    for (const prefetch of CREDIT_PREFETCHES) {
+      specs.push({ id: labId('credit', telemetry, prefetch), kind: 'lab', mode: 'credit', prefetch, telemetry, baseline: BARE_STREAM, description: `sidecar Consume, credit workers with PREFETCH=${prefetch}` });
+    }
+    specs.push({ id: labId('poll', telemetry), kind: 'lab', mode: 'poll', telemetry, baseline: BARE_UNARY, description: 'sidecar Pull + Ack, poll workers' });
+  }
+  for (const telemetry of ['shipped', 'off'] as const) {
+    specs.push({ id: `sidecar-bare-reader/${telemetry}`, kind: 'lab-bare-reader', mode: 'stream', telemetry, baseline: BARE_STREAM, description: 'sidecar Subscribe, bare readers (no lab worker)' });
+  }
+  specs.push({ id: 'sidecar-receipt-reader/shipped', kind: 'lab-receipt-reader', mode: 'stream', telemetry: 'shipped', baseline: BARE_STREAM, description: 'sidecar Subscribe, bare readers + one unary Ack receipt per message' });
+  return specs;
+}
+
+/** A few contenders for `--quick`: one of each shape. */
+export const QUICK_IDS = [BARE_STREAM, BARE_UNARY, labId('stream', 'shipped'), labId('credit', 'shipped', 100), labId('poll', 'shipped'), 'sidecar-bare-reader/shipped'];
+
+const OTEL_KEYS = [
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+] as const;
+
+/** The OTEL_* environment of a telemetry level; anything inherited is cleared first. */
+export function telemetryEnv(telemetry: Telemetry, sinkEndpoint: string): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = Object.fromEntries(OTEL_KEYS.map((k) => [k, undefined]));
+  if (telemetry === 'off') return { ...env, OTEL_SDK_DISABLED: 'true' };
+  return {
+    ...env,
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: sinkEndpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: telemetry === 'shipped' ? '0.01' : '1',
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * Starts one contender (a server and its clients, all separate processes)
+ * and times runs of a fixed number of messages through it.
+ *
+ * A run: read the processes' CPU time, publish the messages (pre-encoded
+ * Publish batches of 10,000), wait until the clients have them all, read
+ * the CPU time again. "Have them all" is the server's acked total (lab
+ * workers ack or receipt every message; bare Pull clients ack) or, for bare
+ * stream readers, which send nothing back, their own report of how many
+ * they read and when they read the last one. The timed window therefore
+ * includes receiving the Publish batches, in the sidecar and the baseline
+ * server alike, and the Stats calls at its end (see below; about 1 % of the
+ * server's CPU in the slowest modes).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceProcess } from '../tools/lib/processes.ts';
+import type { ContenderSpec } from './contenders.ts';
+import { telemetryEnv } from './contenders.ts';
+import { baselineScript, spawnBare, type BareProcess } from './lib/bare-process.ts';
+import { totalCpuSeconds } from './lib/proc.ts';
+import { launchSidecar, launchWorker } from './lib/services.ts';
+import type { StatsResponse__Output } from '@backlog-lab/common/contract';
+import { connectedWorkers, createQueueRpc, poll, type QueueRpc } from './lib/queue-rpc.ts';
+
+export interface ContenderOptions {
+  /** Worker (client) processes per contender. */
+  readonly workers: number;
+  readonly payloadBytes: number;
+  readonly sinkEndpoint: string;
+  /** Extra node flags for the server process (the profiler). */
+  readonly serverNodeOptions?: string;
+  /** Extra node flags for the worker (client) processes. */
+  readonly clientNodeOptions?: string;
+}
+
+export interface Run {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly serverCpuSeconds: number;
+  readonly clientCpuSeconds: number;
+  /** Monotonic clock (process.hrtime, µs) at the start and end, to cut a CPU profile to the runs. */
+  readonly window: readonly [number, number];
+  /** Requeues or losses during the run: there should be none. */
+  readonly anomalies: readonly string[];
+}
+
+export interface RunningContender {
+  readonly spec: ContenderSpec;
+  readonly serverPid: number;
+  readonly pids: readonly number[];
+  run(messages: number): Promise<Run>;
+  /**
+   * SIGSTOP to every process: a paused contender costs the machine nothing
+   * (no timers, no event-loop monitors), so the one being timed has the
+   * machine to itself, as far as this bench is concerned.
+   */
+  pause(): void;
+  /** SIGCONT, then waits until every worker is connected again. */
+  resume(): Promise<void>;
+  /** SIGCONT only (before stopping). */
+  continue(): void;
+  stop(): Promise<void>;
+}
+
+/** Shortest wait between Stats calls: the end of a run is seen at most this late, plus one call. */
+const MIN_STATS_POLL_MS = 2;
+/** How often the bench looks at the readers' reports (no RPC involved). */
+const READER_POLL_MS = 5;
+const RUN_TIMEOUT_MS = 120_000;
+
+const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
+const wallMs = (): number => performance.timeOrigin + performance.now();
+
+/** Starts a contender; if any of its processes fails to start, stops the others and throws. */
+export async function startContender(spec: ContenderSpec, options: ContenderOptions): Promise<RunningContender> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    return await launch(spec, options, cleanups);
+  } catch (error) {
+    await Promise.allSettled(cleanups.map((stop) => stop()));
+    throw error;
+  }
+}
+
+/** The long-poll timeout of poll clients, long enough that no Pull expires while its contender is paused. */
+const LONG_POLL_MS = 600_000;
+
+async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: (() => Promise<unknown>)[]): Promise<RunningContender> {
+  const workerIds = Array.from({ length: options.workers }, (_, i) => `${spec.id.replace('/', '-')}-w${i + 1}`);
+  const bare = (name: string, script: string, args: string[], nodeOptions: string | undefined): BareProcess => {
+    const proc = spawnBare(name, baselineScript(script), args, flags(nodeOptions));
+    cleanups.push(() => proc.stop());
+    return proc;
+  };
+  const stopAll = async (rpc: QueueRpc, clients: readonly { stop(): Promise<unknown> }[], server: { stop(): Promise<unknown> }): Promise<void> => {
+    rpc.close();
+    await Promise.all(clients.map((c) => c.stop()));
+    await server.stop();
+  };
+  switch (spec.kind) {
+    case 'bare-stream':
+    case 'bare-unary': {
+      const server = bare(`${spec.id} server`, 'server.ts', [], options.serverNodeOptions);
+      const listening = await server.waitFor((l) => l.msg === 'listening');
+      const address = `127.0.0.1:${Number(listening.port)}`;
+      const rpc = createQueueRpc(address);
+      if (spec.kind === 'bare-unary') {
+        const clients = workerIds.map((id) => bare(id, 'unary-client.ts', [address, id, String(LONG_POLL_MS)], options.clientNodeOptions));
+        await waitConnected(rpc, workerIds);
+        return statsContender(spec, server.pid, clients.map((c) => c.pid), rpc, workerIds, options, () => stopAll(rpc, clients, server));
+      }
+      const readers = workerIds.map((id) => bare(id, 'stream-reader.ts', [address, id], options.clientNodeOptions));
+      await waitConnected(rpc, workerIds);
+      return readerContender(spec, server.pid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, server));
+    }
+    case 'lab':
+    case 'lab-bare-reader':
+    case 'lab-receipt-reader': {
+      const telemetry = telemetryEnv(spec.telemetry ?? 'shipped', options.sinkEndpoint);
+      const track = (proc: ServiceProcess): void => { cleanups.push(() => proc.kill()); };
+      const sidecar = await launchSidecar({ ...telemetry, LOG_LEVEL: 'info', LONG_POLL_MAX_MS: LONG_POLL_MS, NODE_OPTIONS: options.serverNodeOptions }, track);
+      const rpc = createQueueRpc(sidecar.address);
+      const serverPid = sidecar.pid;
+      if (spec.kind === 'lab-bare-reader') {
+        const readers = workerIds.map((id) => bare(id, 'stream-reader.ts', [sidecar.address, id], options.clientNodeOptions));
+        await waitConnected(rpc, workerIds);
+        return readerContender(spec, serverPid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, sidecar.proc));
+      }
+      if (spec.kind === 'lab-receipt-reader') {
+        // Receipts ack every message, so the run ends on the acked total, as with lab workers.
+        const readers = workerIds.map((id) => bare(id, 'stream-reader.ts', [sidecar.address, id, 'receipts'], options.clientNodeOptions));
+        await waitConnected(rpc, workerIds);
+        return statsContender(spec, serverPid, readers.map((r) => r.pid), rpc, workerIds, options, () => stopAll(rpc, readers, sidecar.proc));
+      }
+      const workers = await Promise.all(workerIds.map((id) => launchWorker(sidecar.address, id, {
+        ...telemetry,
+        DELIVERY_MODE: spec.mode,
+        PREFETCH: spec.prefetch,
+        PROCESSING_DELAY_MS: 0,
+        POLL_TIMEOUT_MS: LONG_POLL_MS,
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: options.clientNodeOptions,
+      }, track)));
+      await waitConnected(rpc, workerIds);
+      return statsContender(spec, serverPid, workers.map((w) => w.pid), rpc, workerIds, options, () => stopAll(rpc, workers.map((w) => w.proc), sidecar.proc));
+    }
+  }
+}
+
+const flags = (nodeOptions: string | undefined): string[] => nodeOptions?.split(' ').filter((a) => a !== '') ?? [];
+
+async function waitConnected(rpc: QueueRpc, workerIds: readonly string[]): Promise<void> {
+  await poll(`${workerIds.length} workers to connect`, async () => {
+    const stats = await rpc.stats().catch(() => undefined);
+    return stats && connectedWorkers(stats, workerIds) === workerIds.length ? true : undefined;
+  }, 30_000, 50);
+}
+
+function pausing(pids: readonly number[], rpc: QueueRpc, workerIds: readonly string[]): Pick<RunningContender, 'pause' | 'resume' | 'continue'> {
+  const signal = (name: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // Already gone: the run will say so.
+      }
+    }
+  };
+  return {
+    pause: () => { signal('SIGSTOP'); },
+    continue: () => { signal('SIGCONT'); },
+    async resume() {
+      signal('SIGCONT');
+      // Timers that came due while stopped fire now; let them.
+      await sleep(100);
+      await waitConnected(rpc, workerIds);
+    },
+  };
+}
+
+/**
+ * Waits until the server's acked total reaches `target`. Stats is a unary
+ * call and costs the server CPU like any other, so it is not polled at a
+ * fixed short interval: each wait is 80 % of the time the rest would take at
+ * the rate seen so far in this run, and at most 15 % of the time so far.
+ * That takes a few dozen calls per run and sees the end within a few ms.
+ * (It must not use an earlier run's rate: a wait based on it would put a
+ * floor under this run's time.)
+ */
+async function untilAcked(rpc: QueueRpc, acked0: number, target: number, t0: number, what: string): Promise<StatsResponse__Output> {
+  for (;;) {
+    const stats = await rpc.stats();
+    const acked = Number(stats.totals?.acked ?? 0);
+    if (acked >= target) return stats;
+    const elapsed = performance.now() - t0;
+    if (elapsed > RUN_TIMEOUT_MS) throw new Error(`timed out after ${RUN_TIMEOUT_MS} ms waiting for ${what}`);
+    const done = acked - acked0;
+    const remainingMs = done > 0 ? ((target - acked) * elapsed) / done : Infinity;
+    // Early in a run the rate is not known yet (start-up), so no wait is longer than 15 % of the time so far.
+    await sleep(Math.max(MIN_STATS_POLL_MS, Math.min(remainingMs * 0.8, elapsed * 0.15)));
+  }
+}
+
+/** Runs end when the server's acked total has grown by the messages published. */
+function statsContender(spec: ContenderSpec, serverPid: number, clientPids: readonly number[], rpc: QueueRpc, workerIds: readonly string[], options: ContenderOptions, stop: () => Promise<void>): RunningContender {
+  const pids = [serverPid, ...clientPids];
+  return {
+    spec,
+    serverPid,
+    pids,
+    ...pausing(pids, rpc, workerIds),
+    async run(messages) {
+      const before = await rpc.stats();
+      const acked0 = Number(before.totals?.acked ?? 0);
+      const requeued0 = Number(before.totals?.requeued ?? 0);
+      const lost0 = Number(before.totals?.lost ?? 0);
+      const server0 = totalCpuSeconds([serverPid]);
+      const clients0 = totalCpuSeconds(clientPids);
+      const hr0 = monotonicMicros();
+      const t0 = performance.now();
+      await rpc.publish(messages, options.payloadBytes);
+      const after = await untilAcked(rpc, acked0, acked0 + messages, t0, `${spec.id}: ${messages} acks`);
+      const t1 = performance.now();
+      const hr1 = monotonicMicros();
+      const anomalies: string[] = [];
+      const requeued = Number(after.totals?.requeued ?? 0) - requeued0;
+      const lost = Number(after.totals?.lost ?? 0) - lost0;
+      if (requeued > 0) anomalies.push(`${requeued} requeued`);
+      if (lost > 0) anomalies.push(`${lost} lost`);
+      return {
+        messages,
+        seconds: (t1 - t0) / 1000,
+        serverCpuSeconds: totalCpuSeconds([serverPid]) - server0,
+        clientCpuSeconds: totalCpuSeconds(clientPids) - clients0,
+        window: [hr0, hr1],
+        anomalies,
+      };
+    },
+    stop,
+  };
+}
+
+/**
+ * Runs end when the readers' counts add up to the messages published; the
+ * end time is when the last message was read (the readers' own clock, the
+ * same wall clock as ours on one host). Afterwards each reader subscribes
+ * again, so the sidecar drops what it counted in flight on the old stream.
+ */
+function readerContender(spec: ContenderSpec, serverPid: number, readers: readonly BareProcess[], rpc: QueueRpc, workerIds: readonly string[], options: ContenderOptions, stop: () => Promise<void>): RunningContender {
+  const state = readers.map((reader) => {
+    const s = { count: 0, lastAt: 0, subscriptions: 0 };
+    reader.onLine((line) => {
+      if (line.msg === 'idle') {
+        s.count = Number(line.count);
+        s.lastAt = Number(line.last_at_ms);
+      } else if (line.msg === 'subscribed') {
+        s.count = 0;
+        s.subscriptions++;
+      }
+    });
+    return s;
+  });
+  const clientPids = readers.map((r) => r.pid);
+  const pids = [serverPid, ...clientPids];
+  return {
+    spec,
+    serverPid,
+    pids,
+    ...pausing(pids, rpc, workerIds),
+    async run(messages) {
+      const server0 = totalCpuSeconds([serverPid]);
+      const clients0 = totalCpuSeconds(clientPids);
+      const hr0 = monotonicMicros();
+      const t0 = wallMs();
+      await rpc.publish(messages, options.payloadBytes);
+      await poll(`${spec.id}: readers to report ${messages} messages`, () => {
+        const read = state.reduce((sum, s) => sum + s.count, 0);
+        if (read > messages) throw new Error(`${spec.id}: readers report ${read} messages, more than the ${messages} published`);
+        return Promise.resolve(read === messages ? true : undefined);
+      }, RUN_TIMEOUT_MS, READER_POLL_MS);
+      const t1 = Math.max(...state.map((s) => s.lastAt));
+      const hr1 = hr0 + Math.round((t1 - t0) * 1000);
+      const run: Run = {
+        messages,
+        seconds: (t1 - t0) / 1000,
+        serverCpuSeconds: totalCpuSeconds([serverPid]) - server0,
+        clientCpuSeconds: totalCpuSeconds(clientPids) - clients0,
+        window: [hr0, hr1],
+        anomalies: [],
+      };
+      const subscribed = state.map((s) => s.subscriptions);
+      for (const reader of readers) reader.send('reset');
+      await poll(`${spec.id}: readers to subscribe again`, () => Promise.resolve(state.every((s, i) => s.subscriptions > (subscribed[i] ?? 0)) ? true : undefined), 10_000, 10);
+      await sleep(50);
+      await waitConnected(rpc, workerIds);
+      return run;
+    },
+    stop,
+  };
+}
