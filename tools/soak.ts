@@ -34,7 +34,7 @@ const duration = option(values.duration, 'duration', 120, 10, 86_400);
 const rate = option(values.rate, 'rate', 3000, 1, 100_000);
 const workerCount = option(values.workers, 'workers', 50, 3, 500);
 
-const sidecar = await startSidecar({ PRODUCER_RATE: rate, PAYLOAD_BYTES: 100, HIGH_PRIORITY_RATIO: 0.1, ACK_DEADLINE_MS: 10_000, LOG_LEVEL: 'warn' });
+const sidecar = await startSidecar({ PRODUCER_RATE: rate, PAYLOAD_BYTES: 100, HIGH_PRIORITY_RATIO: 0.1, ACK_DEADLINE_MS: 10_000 });
 const admin = createAdminClient(sidecar.address);
 const modes = ['stream', 'credit', 'poll'] as const;
 const workers: RunningWorker[] = [];
@@ -42,7 +42,7 @@ console.error(`soak: ${workerCount} workers, ${rate} msg/s for ${duration} s`);
 for (let i = 0; i < workerCount; i++) {
   const mode = modes[i % modes.length] ?? 'stream';
   workers.push(await startWorker(sidecar.address, `soak-${mode}-${i}`, {
-    DELIVERY_MODE: mode, PREFETCH: 10, PROCESSING_DELAY_MS: 0, LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true',
+    DELIVERY_MODE: mode, PREFETCH: 10, PROCESSING_DELAY_MS: 0, LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true',
   }));
 }
 
