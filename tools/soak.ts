@@ -34,6 +34,10 @@ const duration = option(values.duration, 'duration', 120, 10, 86_400);
 const rate = option(values.rate, 'rate', 3000, 1, 100_000);
 const workerCount = option(values.workers, 'workers', 50, 3, 500);
 
+// Interrupted: exit through process.exit, whose handler (tools/lib/processes.ts) kills every child.
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
 const sidecar = await startSidecar({ PRODUCER_RATE: rate, PAYLOAD_BYTES: 100, HIGH_PRIORITY_RATIO: 0.1, ACK_DEADLINE_MS: 10_000 });
 const admin = createAdminClient(sidecar.address);
 const modes = ['stream', 'credit', 'poll'] as const;
