@@ -2,15 +2,16 @@
  * `npm run bench`: the lab's own cost against bare grpc-js, in one
  * invocation (docs/benchmarks.md explains the method and every row).
  *
- *   node bench/run.ts                 full run (~8 min): throughput rounds, then memory
- *   node bench/run.ts --quick         smoke run (well under a minute): a few contenders, one round
+ *   node bench/run.ts                 full run (~7 min on an idle 2-core machine): throughput rounds, then memory
+ *   node bench/run.ts --quick         smoke run (~40 s): six contenders, one round, small memory scenarios
  *   node bench/run.ts --profile stream/shipped
- *                                     CPU-profile the server of one contender and say where the time goes
+ *                                     CPU-profile the server and a worker of one contender, say where the time goes
  *
  * Throughput: every contender (a server and its worker processes) is started
- * once and stays up; rounds then time each contender in turn, the order
- * rotated every round, so drift of a shared machine lands on all of them.
- * Memory: fresh sidecars, one scenario at a time, after the throughput runs.
+ * once and paused (SIGSTOP); rounds then resume and time each contender in
+ * turn, the order rotated every round, so drift of a shared machine lands on
+ * all of them. Memory: fresh sidecars, one scenario at a time, after the
+ * throughput runs.
  *
  * A full run without --only/--skip-* writes bench/results.json and
  * bench/results.md; any other run writes under reports/bench/ (git-ignored)

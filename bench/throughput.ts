@@ -9,8 +9,9 @@
  * stream readers, which send nothing back, their own report of how many
  * they read and when they read the last one. The timed window therefore
  * includes receiving the Publish batches, in the sidecar and the baseline
- * server alike, and the Stats calls at its end (see below; about 1 % of the
- * server's CPU in the slowest modes).
+ * server alike, and the Stats calls that watch for the end (see untilAcked:
+ * a few dozen per run, by estimate 1-3 % of the server's CPU in the slowest
+ * modes).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceProcess } from '../tools/lib/processes.ts';
