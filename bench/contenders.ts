@@ -27,9 +27,7 @@ export type ContenderKind =
   /** Sidecar + real workers (PROCESSING_DELAY_MS=0). */
   | 'lab'
   /** Sidecar + bare stream readers (no receipts, no worker code). */
-  | 'lab-bare-reader'
-  /** Sidecar + bare stream readers that send the stream worker's receipt: one unary Ack per message. */
-  | 'lab-receipt-reader';
+  | 'lab-bare-reader';
 
 export interface ContenderSpec {
   readonly id: string;
@@ -66,7 +64,6 @@ export function allContenders(): ContenderSpec[] {
   for (const telemetry of ['shipped', 'off'] as const) {
     specs.push({ id: `sidecar-bare-reader/${telemetry}`, kind: 'lab-bare-reader', mode: 'stream', telemetry, baseline: BARE_STREAM, description: 'sidecar Subscribe, bare readers (no lab worker)' });
   }
-  specs.push({ id: 'sidecar-receipt-reader/shipped', kind: 'lab-receipt-reader', mode: 'stream', telemetry: 'shipped', baseline: BARE_STREAM, description: 'sidecar Subscribe, bare readers + one unary Ack receipt per message' });
   return specs;
 }
 

@@ -115,8 +115,7 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
       return readerContender(spec, server.pid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, server));
     }
     case 'lab':
-    case 'lab-bare-reader':
-    case 'lab-receipt-reader': {
+    case 'lab-bare-reader': {
       const telemetry = telemetryEnv(spec.telemetry ?? 'shipped', options.sinkEndpoint);
       const track = (proc: ServiceProcess): void => { cleanups.push(() => proc.kill()); };
       const sidecar = await launchSidecar({ ...telemetry, LOG_LEVEL: 'info', LONG_POLL_MAX_MS: LONG_POLL_MS, NODE_OPTIONS: options.serverNodeOptions }, track);
@@ -126,12 +125,6 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
         const readers = workerIds.map((id) => bare(id, 'stream-reader.ts', [sidecar.address, id], options.clientNodeOptions));
         await waitConnected(rpc, workerIds);
         return readerContender(spec, serverPid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, sidecar.proc));
-      }
-      if (spec.kind === 'lab-receipt-reader') {
-        // Receipts ack every message, so the run ends on the acked total, as with lab workers.
-        const readers = workerIds.map((id) => bare(id, 'stream-reader.ts', [sidecar.address, id, 'receipts'], options.clientNodeOptions));
-        await waitConnected(rpc, workerIds);
-        return statsContender(spec, serverPid, readers.map((r) => r.pid), rpc, workerIds, options, () => stopAll(rpc, readers, sidecar.proc));
       }
       const workers = await Promise.all(workerIds.map((id) => launchWorker(sidecar.address, id, {
         ...telemetry,

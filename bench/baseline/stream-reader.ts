@@ -11,27 +11,21 @@
  * server. "reset" on stdin cancels the call and subscribes again (the sidecar
  * then forgets the messages it counted in flight on the old stream).
  *
- * With `receipts`, it also sends one unary Ack per message without waiting
- * for the answer, as the lab's stream worker does, and nothing else: the
- * cost of the receipt alone.
- *
- *   node bench/baseline/stream-reader.ts <host:port> <worker-id> [receipts]
+ *   node bench/baseline/stream-reader.ts <host:port> <worker-id>
  */
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { loadQueueService, MAX_MESSAGE_BYTES, methodOf, report, wallMs } from './proto.ts';
 
 const IDLE_MS = 100;
-const [address, workerId, option] = process.argv.slice(2);
-if (address === undefined || workerId === undefined || (option !== undefined && option !== 'receipts')) {
-  process.stderr.write('usage: stream-reader.ts <host:port> <worker-id> [receipts]\n');
+const [address, workerId] = process.argv.slice(2);
+if (address === undefined || workerId === undefined) {
+  process.stderr.write('usage: stream-reader.ts <host:port> <worker-id>\n');
   process.exit(2);
 }
-const receipts = option === 'receipts';
 
 const Queue = loadQueueService();
 const subscribeMethod = methodOf(Queue, 'Subscribe');
-const ackMethod = methodOf(Queue, 'Ack');
 const client = new Queue(address, grpc.credentials.createInsecure(), {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
 });
@@ -51,10 +45,9 @@ function subscribe(): void {
   call = current;
   count = 0;
   reported = 0;
-  current.on('data', (delivery: { id: string }) => {
+  current.on('data', () => {
     count++;
     lastAt = wallMs();
-    if (receipts) client.makeUnaryRequest(ackMethod.path, ackMethod.requestSerialize, ackMethod.responseDeserialize, { workerId, messageId: delivery.id }, () => undefined);
   });
   current.on('error', (error: grpc.ServiceError) => {
     if (current === call && error.code !== grpc.status.CANCELLED) report({ msg: 'stream error', code: error.code, details: error.details });

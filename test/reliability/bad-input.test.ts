@@ -120,6 +120,57 @@ test('Pull and Ack: out-of-range timeout, unknown and repeated acks get clear an
   assert.equal(num((await lab.admin.stats()).totals?.acked), 1);
 });
 
+test('Receipt: bad batches are refused; ids not held on this worker\'s stream are ignored, not counted', async () => {
+  const lab = await startLab();
+  const client = lab.admin.raw;
+  const receipt = client.Receipt.bind(client) as never;
+  for (const [what, request, details] of [
+    ['no ids', { workerId: 's', messageIds: [] }, /message_ids must hold 1\.\.1000 ids, got 0/],
+    ['1001 ids', { workerId: 's', messageIds: Array.from({ length: 1001 }, (_, i) => `m${i}`) }, /got 1001/],
+    ['an empty worker id', { workerId: '', messageIds: ['x'] }, /worker_id/],
+  ] as const) {
+    const { error } = await unary<unknown, unknown>(receipt, request);
+    assert.equal(error?.code, grpc.status.INVALID_ARGUMENT, what);
+    assert.match(error.details, details, what);
+  }
+
+  // One message on a Subscribe stream, one pulled.
+  await lab.admin.publish([{ id: 'streamed', priority: 2, payload: Buffer.alloc(5) }]);
+  const subscription = client.Subscribe({ workerId: 's' });
+  subscription.on('error', () => undefined);
+  const first = await new Promise<Delivery__Output>((resolve) => subscription.once('data', resolve));
+  assert.equal(first.id, 'streamed');
+  subscription.cancel();
+  await waitFor('the stream to close', async () => (workerStats(await lab.admin.stats(), 's').connected ? undefined : true));
+  await lab.admin.publish([{ id: 'pulled', priority: 1, payload: Buffer.alloc(5) }]);
+  const pulled = await unary<unknown, { message: { id: string } | null }>(client.Pull.bind(client) as never, { workerId: 'p', timeoutMs: 1000 });
+  assert.equal(pulled.response?.message?.id, 'pulled');
+
+  // The stream ended first: its message was counted lost, and a late receipt changes nothing.
+  const late = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 's', messageIds: ['streamed'] });
+  assert.deepEqual({ ...late.response }, { counted: 0, ignored: 1 });
+  // A receipt cannot settle a pulled message (it must be acked), nor an Ack a streamed one.
+  const wrongMode = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 'p', messageIds: ['pulled', 'pulled', 'never-sent'] });
+  assert.deepEqual({ ...wrongMode.response }, { counted: 0, ignored: 3 });
+  const stats = await lab.admin.stats();
+  assert.equal(num(workerStats(stats, 's').lost), 1);
+  assert.equal(num(workerStats(stats, 'p').inFlight), 1);
+  assert.equal(num(stats.totals?.acked), 0);
+
+  await lab.admin.publish([{ id: 'streamed-2', priority: 2, payload: Buffer.alloc(5) }]);
+  const second = client.Subscribe({ workerId: 's2' });
+  second.on('error', () => undefined);
+  assert.equal((await new Promise<Delivery__Output>((resolve) => second.once('data', resolve))).id, 'streamed-2');
+  const ack = await unary<unknown, unknown>(client.Ack.bind(client) as never, { workerId: 's2', messageId: 'streamed-2' });
+  assert.equal(ack.error?.code, grpc.status.FAILED_PRECONDITION);
+  const counted = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 's2', messageIds: ['streamed-2', 'streamed-2'] });
+  assert.deepEqual({ ...counted.response }, { counted: 1, ignored: 1 });
+  assert.equal(num(workerStats(await lab.admin.stats(), 's2').inFlight), 0);
+  second.cancel();
+  await waitFor('the second stream to close', async () => (workerStats(await lab.admin.stats(), 's2').connected ? undefined : true));
+  await stillServing(lab, 'after-receipts');
+});
+
 /**
  * A raw HTTP/2 Subscribe that never reads: it sends no WINDOW_UPDATE, so the
  * sidecar can only fill the stream's window and its own buffers. (A grpc-js

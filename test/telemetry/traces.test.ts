@@ -75,9 +75,11 @@ test('each message is one exported trace: send -> backlog wait -> process, and t
       'sidecar 2 grpc.backlog.v1.Queue/Publish',
       'sidecar 2 grpc.backlog.v1.Queue/Pull',
       'sidecar 2 grpc.backlog.v1.Queue/Ack',
+      'sidecar 2 grpc.backlog.v1.Queue/Receipt',
       'sidecar 2 grpc.backlog.v1.Queue/Subscribe',
       'sidecar 2 grpc.backlog.v1.Queue/Consume',
       'worker 3 grpc.backlog.v1.Queue/Pull',
+      'worker 3 grpc.backlog.v1.Queue/Receipt',
       'worker 3 grpc.backlog.v1.Queue/Subscribe',
       'worker 3 grpc.backlog.v1.Queue/Consume',
     ]) {

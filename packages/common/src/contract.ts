@@ -40,5 +40,8 @@ export function loadContract(): ProtoGrpcType['backlog']['v1'] {
   return loaded.backlog.v1;
 }
 
+/** Most message ids one Receipt call may carry (the contract says 1..1000). */
+export const MAX_RECEIPT_IDS = 1000;
+
 /** Full gRPC name of the queue service, for health status and traces. */
 export const QUEUE_SERVICE_NAME = 'backlog.v1.Queue';

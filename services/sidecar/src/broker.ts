@@ -21,7 +21,8 @@ export interface QueuedMessage {
   readonly id: string;
   readonly priority: number;
   readonly payload: Buffer;
-  readonly publishedAtUnixNano: bigint;
+  /** Unix ns as the decimal string the Delivery carries; one string per Publish batch. */
+  readonly publishedAtUnixNano: string;
   /** When this message (re)entered the queue: queue wait is measured from here. */
   enqueuedAtUnixNano: bigint;
   /** Deliveries so far; the next delivery carries attempt + 1. */
@@ -118,6 +119,9 @@ export class Broker {
   /** Ids queued or in flight, so Publish can refuse a duplicate id. */
   readonly #live = new Set<string>();
   readonly #recentlyAcked = new Set<string>();
+  /** The same ids in the order they were acked, so the oldest is forgotten in O(1). */
+  readonly #ackedRing: (string | undefined)[];
+  #ackedRingNext = 0;
   /**
    * Message id -> workers whose hold on it expired (a late ack is answered,
    * not counted). Kept while the id is live or remembered as acked.
@@ -135,6 +139,7 @@ export class Broker {
   constructor(options: BrokerOptions) {
     this.#options = options;
     this.#rememberAcked = options.rememberAcked ?? 100_000;
+    this.#ackedRing = new Array<string | undefined>(this.#rememberAcked);
   }
 
   get closed(): boolean {
@@ -149,12 +154,13 @@ export class Broker {
   /** Enqueues messages (already validated) and dispatches what it can. */
   publish(messages: readonly { id: string; priority: number; payload: Buffer }[]): void {
     const now = nowUnixNano();
+    const publishedAt = now.toString();
     for (const m of messages) {
       const message: QueuedMessage = {
         id: m.id,
         priority: m.priority,
         payload: m.payload,
-        publishedAtUnixNano: now,
+        publishedAtUnixNano: publishedAt,
         enqueuedAtUnixNano: now,
         attempts: 0,
         firstTraceContext: undefined,
@@ -239,15 +245,15 @@ export class Broker {
   }
 
   /**
-   * A worker acknowledges (or, in stream mode, receipts) a message. `holder`
-   * is the stream the ack came on; for unary Ack it is any holder of that
-   * worker id.
+   * A worker acknowledges (or, in stream mode, receipts) a message. `via` is
+   * the Consume stream an ack came on, or the mode of the unary call it came
+   * by ('poll' for Ack, 'stream' for Receipt): a message is settled only
+   * through the channel it was delivered on, so a credit can never leak.
    */
-  ack(workerId: string, messageId: string, holder?: Holder): AckResult {
+  ack(workerId: string, messageId: string, via: Holder | 'poll' | 'stream'): AckResult {
     const entry = this.#ledger.get(messageId);
     const holds = entry !== undefined && entry.holder.workerId === workerId &&
-      // Credits live on the Consume stream, so its acks must come on it too.
-      (holder === undefined ? entry.holder.mode !== 'credit' : entry.holder === holder);
+      (typeof via === 'string' ? entry.holder.mode === via : entry.holder === via);
     if (entry && holds) {
       this.#ledger.delete(messageId);
       this.#live.delete(messageId);
@@ -312,7 +318,7 @@ export class Broker {
       id: message.id,
       priority: message.priority,
       payload: message.payload,
-      publishedAtUnixNano: message.publishedAtUnixNano.toString(),
+      publishedAtUnixNano: message.publishedAtUnixNano,
       dispatchedAtUnixNano: now.toString(),
       attempt: message.attempts,
       traceContext: {},
@@ -357,15 +363,16 @@ export class Broker {
   }
 
   #remember(id: string): void {
-    this.#recentlyAcked.add(id);
-    if (this.#recentlyAcked.size > this.#rememberAcked) {
-      const oldest = this.#recentlyAcked.values().next().value;
-      if (oldest !== undefined) {
-        this.#recentlyAcked.delete(oldest);
-        // A late ack for it would now be answered not-found; the cap bounds memory.
-        this.#expired.delete(oldest);
-      }
+    if (this.#recentlyAcked.has(id)) return;
+    const oldest = this.#ackedRing[this.#ackedRingNext];
+    if (oldest !== undefined) {
+      this.#recentlyAcked.delete(oldest);
+      // A late ack for it would now be answered not-found; the cap bounds memory.
+      this.#expired.delete(oldest);
     }
+    this.#ackedRing[this.#ackedRingNext] = id;
+    this.#ackedRingNext = (this.#ackedRingNext + 1) % this.#rememberAcked;
+    this.#recentlyAcked.add(id);
   }
 
   #record(holder: Holder): WorkerRecord {

@@ -23,6 +23,8 @@ export interface SidecarMetrics {
   requeued(holder: Holder, reason: RequeueReason): void;
   lost(holder: Holder, count: number): void;
   writeBlocked(workerId: string, seconds: number): void;
+  /** One Receipt call carried this many message ids. */
+  receiptBatch(ids: number): void;
   /** Reads queue depth, in-flight and connected workers from the broker at scrape time. */
   observe(broker: Broker): void;
 }
@@ -77,6 +79,12 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     labelNames: ['priority'],
     buckets: LATENCY_BUCKETS_SECONDS,
     enableExemplars: true,
+    registers: [registry],
+  });
+  const receiptBatch = new Histogram({
+    name: 'sidecar_receipt_batch_ids',
+    help: 'Message ids per Receipt call (stream mode): workers batch receipts, so a fast worker sends many per call.',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
   let broker: Broker | undefined;
@@ -138,6 +146,7 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     requeued: (holder, reason) => { requeued.inc({ mode: holder.mode, worker_id: holder.workerId, reason }); },
     lost: (holder, count) => { lost.inc({ mode: holder.mode, worker_id: holder.workerId }, count); },
     writeBlocked: (workerId, seconds) => { writeBlocked.inc({ worker_id: workerId }, seconds); },
+    receiptBatch: (ids) => { receiptBatch.observe(ids); },
     observe: (b) => { broker = b; },
   };
 }

@@ -115,7 +115,7 @@ const ACK_OUTCOMES: Record<Exclude<AckResult, 'not-found' | 'wrong-holder'>, Ack
 };
 
 /**
- * Unary Ack: poll acks, and stream-mode receipts. Acks are idempotent: a
+ * Unary Ack, for messages delivered by Pull. Acks are idempotent: a
  * repeated ack answers ALREADY_ACKED, a late one (after the deadline requeued
  * the message) EXPIRED; neither counts the message again.
  */
@@ -126,13 +126,13 @@ export function createAckHandler(broker: Broker): grpc.handleUnaryCall<AckReques
       callback({ code: grpc.status.INVALID_ARGUMENT, details: 'worker_id and message_id are required' });
       return;
     }
-    const result = broker.ack(workerId, messageId);
+    const result = broker.ack(workerId, messageId, 'poll');
     if (result === 'not-found') {
       callback({ code: grpc.status.NOT_FOUND, details: `message ${messageId} is not in flight` });
       return;
     }
     if (result === 'wrong-holder') {
-      callback({ code: grpc.status.FAILED_PRECONDITION, details: `message ${messageId} is held by another worker` });
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: `message ${messageId} was not pulled by worker ${workerId}` });
       return;
     }
     callback(null, { outcome: ACK_OUTCOMES[result] });

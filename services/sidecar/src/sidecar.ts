@@ -18,7 +18,7 @@ import { createSidecarMetrics } from './metrics.ts';
 import { createAckHandler, createPullHandler } from './poll-delivery.ts';
 import { createProducer } from './producer.ts';
 import { createPublishHandler, createStatsHandler, statsSnapshot } from './queue-admin.ts';
-import { createSubscribeHandler, type OpenStream } from './stream-delivery.ts';
+import { createReceiptHandler, createSubscribeHandler, type OpenStream } from './stream-delivery.ts';
 
 export interface Sidecar {
   readonly broker: Broker;
@@ -76,6 +76,7 @@ export function createSidecar(config: SidecarConfig, logger: Logger): Sidecar {
   server.addService(Queue.service, {
     Subscribe: createSubscribeHandler({ broker, logger, streams, onWriteBlocked: (workerId, seconds) => { metrics.writeBlocked(workerId, seconds); } }),
     Consume: createConsumeHandler({ broker, logger, streams, maxPrefetch: config.maxPrefetch, helloTimeoutMs: config.helloTimeoutMs }),
+    Receipt: createReceiptHandler(broker, (ids) => { metrics.receiptBatch(ids); }),
     Pull: createPullHandler({ broker, logger, longPollMaxMs: config.longPollMaxMs, pendingPulls }),
     Ack: createAckHandler(broker),
     Publish: createPublishHandler({ broker, ids, maxPayloadBytes: config.maxPayloadBytes, maxQueued: config.maxQueued }),

@@ -8,9 +8,11 @@
  * sidecar does can move them to another worker.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Delivery } from '@backlog-lab/common/contract';
+import { MAX_RECEIPT_IDS, type Delivery } from '@backlog-lab/common/contract';
 import type { Logger } from '@backlog-lab/common/logger';
 import type { Broker, Consumer, Holder } from './broker.ts';
+import type { ReceiptRequest__Output } from '@backlog-lab/common/generated/backlog/v1/ReceiptRequest';
+import type { ReceiptResponse } from '@backlog-lab/common/generated/backlog/v1/ReceiptResponse';
 import type { SubscribeRequest__Output } from '@backlog-lab/common/generated/backlog/v1/SubscribeRequest';
 import { validWorkerId } from './validation.ts';
 
@@ -112,5 +114,32 @@ export function createSubscribeHandler(deps: StreamDeliveryDeps): grpc.handleSer
       return;
     }
     new StreamConsumer(call, workerId, deps).start();
+  };
+}
+
+/**
+ * Receipt: a stream worker's finished messages, batched. Each id this worker
+ * holds on a stream is counted as done; anything else (a repeat, a message
+ * already counted lost because its stream ended first, an id from another
+ * mode or worker) is ignored and counted as such, never refused: a receipt
+ * racing the end of its stream is normal.
+ */
+export function createReceiptHandler(broker: Broker, onBatch: (ids: number) => void): grpc.handleUnaryCall<ReceiptRequest__Output, ReceiptResponse> {
+  return (call, callback) => {
+    const { workerId, messageIds } = call.request;
+    if (!validWorkerId(workerId)) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: 'worker_id must be 1..128 printable characters' });
+      return;
+    }
+    if (messageIds.length === 0 || messageIds.length > MAX_RECEIPT_IDS) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `message_ids must hold 1..${MAX_RECEIPT_IDS} ids, got ${messageIds.length}` });
+      return;
+    }
+    onBatch(messageIds.length);
+    let counted = 0;
+    for (const id of messageIds) {
+      if (broker.ack(workerId, id, 'stream') === 'acked') counted++;
+    }
+    callback(null, { counted, ignored: messageIds.length - counted });
   };
 }

@@ -22,28 +22,45 @@ export interface MessageSpans {
   end(error?: unknown): void;
 }
 
+/** Given when each span starts: the attributes semantic conventions mark as relevant to sampling. */
+const BACKLOG_ATTRIBUTES = {
+  'messaging.system': MESSAGING_SYSTEM,
+  'messaging.destination.name': DESTINATION_NAME,
+  'messaging.operation.type': 'receive',
+};
+const PROCESS_ATTRIBUTES = {
+  'messaging.system': MESSAGING_SYSTEM,
+  'messaging.destination.name': DESTINATION_NAME,
+  'messaging.operation.type': 'process',
+  'messaging.operation.name': 'process',
+};
+
 export function traceMessage(delivery: Delivery__Output, dispatchedAt: bigint, startedAt: bigint, workerId: string, mode: DeliveryMode): MessageSpans {
-  const attributes = {
-    'messaging.system': MESSAGING_SYSTEM,
-    'messaging.destination.name': DESTINATION_NAME,
-    'messaging.message.id': delivery.id,
-    'backlog.priority': delivery.priority,
-    'backlog.delivery_attempt': delivery.attempt,
-    'backlog.mode': mode,
-    'backlog.worker_id': workerId,
-  };
   const parent = extractFrom(delivery.traceContext);
   const backlog = tracer.startSpan('backlog wait', {
     kind: SpanKind.INTERNAL,
     startTime: unixNanoToMillis(dispatchedAt),
-    attributes: { ...attributes, 'messaging.operation.type': 'receive' },
+    attributes: BACKLOG_ATTRIBUTES,
   }, parent);
-  backlog.end(unixNanoToMillis(startedAt));
   const process: Span = tracer.startSpan(`process ${DESTINATION_NAME}`, {
     kind: SpanKind.CONSUMER,
     startTime: unixNanoToMillis(startedAt),
-    attributes: { ...attributes, 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' },
+    attributes: PROCESS_ATTRIBUTES,
   }, trace.setSpan(context.active(), backlog));
+  // The rest only where they are kept: most messages are not sampled, and
+  // building attributes for a span that records nothing is most of its cost.
+  if (backlog.isRecording() || process.isRecording()) {
+    const attributes = {
+      'messaging.message.id': delivery.id,
+      'backlog.priority': delivery.priority,
+      'backlog.delivery_attempt': delivery.attempt,
+      'backlog.mode': mode,
+      'backlog.worker_id': workerId,
+    };
+    backlog.setAttributes(attributes);
+    process.setAttributes(attributes);
+  }
+  backlog.end(unixNanoToMillis(startedAt));
   return {
     traceId: sampledTraceId(process),
     end(error) {

@@ -5,31 +5,73 @@
  * the proof of concept relied on. (A 'data' handler that starts async work and
  * returns would keep the stream flowing and move the backlog into the app.)
  *
- * Each finished message is receipted with a unary Ack so the sidecar can
- * count what a dead stream loses; delivery does not wait for it.
+ * Finished messages are receipted so the sidecar can count what a dead stream
+ * loses; delivery never waits for a receipt. Receipts go out in batches (see
+ * createReceipts), so they cost one unary call per batch, not per message.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Delivery__Output, QueueClient } from '@backlog-lab/common/contract';
+import { MAX_RECEIPT_IDS, type Delivery__Output, type QueueClient } from '@backlog-lab/common/contract';
 import { errorMessage, isServiceError } from '@backlog-lab/common/errors';
 import type { Logger } from '@backlog-lab/common/logger';
 import type { Processor } from './processor.ts';
 import type { Receiver } from './receiver.ts';
 
+/** A finished message's receipt waits at most this long for others to share its call. */
+export const RECEIPT_FLUSH_MS = 10;
+/** A Receipt call gives up after this long (the sidecar may be gone). */
+const RECEIPT_DEADLINE_MS = 2_000;
+
+interface Receipts {
+  add(messageId: string): void;
+  /** Sends what is waiting and resolves once every receipt sent so far is answered. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Collects receipts and sends them in one Receipt call when the first has
+ * waited RECEIPT_FLUSH_MS or MAX_RECEIPT_IDS are waiting. A slow worker (one
+ * message per 100 ms) still sends each receipt within 10 ms; a fast one sends
+ * hundreds per call. A receipt that cannot be delivered is not retried: the
+ * sidecar then counts that message lost with its stream, which is also what
+ * it would have been had the worker died.
+ */
+function createReceipts(client: QueueClient, workerId: string, logger: Logger): Receipts {
+  let waiting: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const send = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (waiting.length === 0) return;
+    const messageIds = waiting;
+    waiting = [];
+    const sent = new Promise<void>((resolve) => {
+      client.Receipt({ workerId, messageIds }, { deadline: Date.now() + RECEIPT_DEADLINE_MS }, (error) => {
+        if (error) logger.debug('receipts not delivered', { count: messageIds.length, error: error.details });
+        resolve();
+      });
+    });
+    inFlight.add(sent);
+    void sent.then(() => inFlight.delete(sent));
+  };
+  return {
+    add(messageId) {
+      waiting.push(messageId);
+      if (waiting.length >= MAX_RECEIPT_IDS) send();
+      else timer ??= setTimeout(send, RECEIPT_FLUSH_MS);
+    },
+    async flush() {
+      send();
+      await Promise.all(inFlight);
+    },
+  };
+}
+
 export function createStreamReceiver(client: QueueClient, workerId: string, processor: Processor, logger: Logger): Receiver {
   let call: grpc.ClientReadableStream<Delivery__Output> | undefined;
   // Flags flipped by requestStop() while session() awaits, hence an object.
   const state = { stopping: false, busy: false };
-  const pendingReceipts = new Set<Promise<void>>();
-  const receipt = (messageId: string): void => {
-    const sent = new Promise<void>((resolve) => {
-      client.Ack({ workerId, messageId }, (error) => {
-        if (error) logger.debug('receipt not delivered', { message_id: messageId, error: error.details });
-        resolve();
-      });
-    });
-    pendingReceipts.add(sent);
-    void sent.then(() => pendingReceipts.delete(sent));
-  };
+  const receipts = createReceipts(client, workerId, logger);
   return {
     async session() {
       const current = client.Subscribe({ workerId });
@@ -43,7 +85,7 @@ export function createStreamReceiver(client: QueueClient, workerId: string, proc
           received = true;
           state.busy = true;
           await processor.handle(delivery, () => {
-            receipt(delivery.id);
+            receipts.add(delivery.id);
             return Promise.resolve('ok');
           });
           state.busy = false;
@@ -51,7 +93,7 @@ export function createStreamReceiver(client: QueueClient, workerId: string, proc
             // Receipts first, so the sidecar counts the finished messages as
             // done, not lost. Whatever is still in transit on this stream
             // cannot be handed back: stream mode has no way to return messages.
-            await Promise.all(pendingReceipts);
+            await receipts.flush();
             current.cancel();
             break;
           }
@@ -61,6 +103,8 @@ export function createStreamReceiver(client: QueueClient, workerId: string, proc
       } finally {
         state.busy = false;
         call = undefined;
+        // Whatever finished before the stream ended still gets its receipt.
+        await receipts.flush();
       }
       if (!state.stopping) logger.info('stream ended by the sidecar', { received });
       return received;

@@ -13,6 +13,8 @@ import type { PublishResponse as _backlog_v1_PublishResponse, PublishResponse__O
 import type { PullRequest as _backlog_v1_PullRequest, PullRequest__Output as _backlog_v1_PullRequest__Output } from './backlog/v1/PullRequest';
 import type { PullResponse as _backlog_v1_PullResponse, PullResponse__Output as _backlog_v1_PullResponse__Output } from './backlog/v1/PullResponse';
 import type { QueueClient as _backlog_v1_QueueClient, QueueDefinition as _backlog_v1_QueueDefinition } from './backlog/v1/Queue';
+import type { ReceiptRequest as _backlog_v1_ReceiptRequest, ReceiptRequest__Output as _backlog_v1_ReceiptRequest__Output } from './backlog/v1/ReceiptRequest';
+import type { ReceiptResponse as _backlog_v1_ReceiptResponse, ReceiptResponse__Output as _backlog_v1_ReceiptResponse__Output } from './backlog/v1/ReceiptResponse';
 import type { StatsRequest as _backlog_v1_StatsRequest, StatsRequest__Output as _backlog_v1_StatsRequest__Output } from './backlog/v1/StatsRequest';
 import type { StatsResponse as _backlog_v1_StatsResponse, StatsResponse__Output as _backlog_v1_StatsResponse__Output } from './backlog/v1/StatsResponse';
 import type { SubscribeRequest as _backlog_v1_SubscribeRequest, SubscribeRequest__Output as _backlog_v1_SubscribeRequest__Output } from './backlog/v1/SubscribeRequest';
@@ -39,6 +41,8 @@ export interface ProtoGrpcType {
       PullRequest: MessageTypeDefinition<_backlog_v1_PullRequest, _backlog_v1_PullRequest__Output>
       PullResponse: MessageTypeDefinition<_backlog_v1_PullResponse, _backlog_v1_PullResponse__Output>
       Queue: SubtypeConstructor<typeof grpc.Client, _backlog_v1_QueueClient> & { service: _backlog_v1_QueueDefinition }
+      ReceiptRequest: MessageTypeDefinition<_backlog_v1_ReceiptRequest, _backlog_v1_ReceiptRequest__Output>
+      ReceiptResponse: MessageTypeDefinition<_backlog_v1_ReceiptResponse, _backlog_v1_ReceiptResponse__Output>
       StatsRequest: MessageTypeDefinition<_backlog_v1_StatsRequest, _backlog_v1_StatsRequest__Output>
       StatsResponse: MessageTypeDefinition<_backlog_v1_StatsResponse, _backlog_v1_StatsResponse__Output>
       SubscribeRequest: MessageTypeDefinition<_backlog_v1_SubscribeRequest, _backlog_v1_SubscribeRequest__Output>

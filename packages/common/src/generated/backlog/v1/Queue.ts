@@ -10,6 +10,8 @@ import type { PublishRequest as _backlog_v1_PublishRequest, PublishRequest__Outp
 import type { PublishResponse as _backlog_v1_PublishResponse, PublishResponse__Output as _backlog_v1_PublishResponse__Output } from '../../backlog/v1/PublishResponse';
 import type { PullRequest as _backlog_v1_PullRequest, PullRequest__Output as _backlog_v1_PullRequest__Output } from '../../backlog/v1/PullRequest';
 import type { PullResponse as _backlog_v1_PullResponse, PullResponse__Output as _backlog_v1_PullResponse__Output } from '../../backlog/v1/PullResponse';
+import type { ReceiptRequest as _backlog_v1_ReceiptRequest, ReceiptRequest__Output as _backlog_v1_ReceiptRequest__Output } from '../../backlog/v1/ReceiptRequest';
+import type { ReceiptResponse as _backlog_v1_ReceiptResponse, ReceiptResponse__Output as _backlog_v1_ReceiptResponse__Output } from '../../backlog/v1/ReceiptResponse';
 import type { StatsRequest as _backlog_v1_StatsRequest, StatsRequest__Output as _backlog_v1_StatsRequest__Output } from '../../backlog/v1/StatsRequest';
 import type { StatsResponse as _backlog_v1_StatsResponse, StatsResponse__Output as _backlog_v1_StatsResponse__Output } from '../../backlog/v1/StatsResponse';
 import type { SubscribeRequest as _backlog_v1_SubscribeRequest, SubscribeRequest__Output as _backlog_v1_SubscribeRequest__Output } from '../../backlog/v1/SubscribeRequest';
@@ -47,6 +49,15 @@ export interface QueueClient extends grpc.Client {
   pull(argument: _backlog_v1_PullRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_PullResponse__Output>): grpc.ClientUnaryCall;
   pull(argument: _backlog_v1_PullRequest, callback: grpc.requestCallback<_backlog_v1_PullResponse__Output>): grpc.ClientUnaryCall;
   
+  Receipt(argument: _backlog_v1_ReceiptRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  Receipt(argument: _backlog_v1_ReceiptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  Receipt(argument: _backlog_v1_ReceiptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  Receipt(argument: _backlog_v1_ReceiptRequest, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _backlog_v1_ReceiptRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _backlog_v1_ReceiptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _backlog_v1_ReceiptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  receipt(argument: _backlog_v1_ReceiptRequest, callback: grpc.requestCallback<_backlog_v1_ReceiptResponse__Output>): grpc.ClientUnaryCall;
+  
   Stats(argument: _backlog_v1_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_StatsResponse__Output>): grpc.ClientUnaryCall;
   Stats(argument: _backlog_v1_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_StatsResponse__Output>): grpc.ClientUnaryCall;
   Stats(argument: _backlog_v1_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_StatsResponse__Output>): grpc.ClientUnaryCall;
@@ -72,6 +83,8 @@ export interface QueueHandlers extends grpc.UntypedServiceImplementation {
   
   Pull: grpc.handleUnaryCall<_backlog_v1_PullRequest__Output, _backlog_v1_PullResponse>;
   
+  Receipt: grpc.handleUnaryCall<_backlog_v1_ReceiptRequest__Output, _backlog_v1_ReceiptResponse>;
+  
   Stats: grpc.handleUnaryCall<_backlog_v1_StatsRequest__Output, _backlog_v1_StatsResponse>;
   
   Subscribe: grpc.handleServerStreamingCall<_backlog_v1_SubscribeRequest__Output, _backlog_v1_Delivery>;
@@ -83,6 +96,7 @@ export interface QueueDefinition extends grpc.ServiceDefinition {
   Consume: MethodDefinition<_backlog_v1_ConsumeRequest, _backlog_v1_Delivery, _backlog_v1_ConsumeRequest__Output, _backlog_v1_Delivery__Output>
   Publish: MethodDefinition<_backlog_v1_PublishRequest, _backlog_v1_PublishResponse, _backlog_v1_PublishRequest__Output, _backlog_v1_PublishResponse__Output>
   Pull: MethodDefinition<_backlog_v1_PullRequest, _backlog_v1_PullResponse, _backlog_v1_PullRequest__Output, _backlog_v1_PullResponse__Output>
+  Receipt: MethodDefinition<_backlog_v1_ReceiptRequest, _backlog_v1_ReceiptResponse, _backlog_v1_ReceiptRequest__Output, _backlog_v1_ReceiptResponse__Output>
   Stats: MethodDefinition<_backlog_v1_StatsRequest, _backlog_v1_StatsResponse, _backlog_v1_StatsRequest__Output, _backlog_v1_StatsResponse__Output>
   Subscribe: MethodDefinition<_backlog_v1_SubscribeRequest, _backlog_v1_Delivery, _backlog_v1_SubscribeRequest__Output, _backlog_v1_Delivery__Output>
 }
