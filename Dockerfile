@@ -64,9 +64,9 @@ ENV SIDECAR_GRPC_PORT=50051 SIDECAR_METRICS_PORT=9464 OTEL_SERVICE_NAME=sidecar
 EXPOSE 50051 9464
 USER node
 # Asks grpc.health.v1 (not a TCP poke): SERVING only once the server is up,
-# NOT_SERVING as soon as shutdown starts.
+# NOT_SERVING as soon as shutdown starts. Over TLS when the sidecar serves TLS.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
-  CMD node /app/packages/common/src/health-probe.ts "127.0.0.1:${SIDECAR_GRPC_PORT}" >/dev/null || exit 1
+  CMD node /app/packages/common/src/health-probe.ts ${SIDECAR_TLS_CERT_FILE:+--tls} "127.0.0.1:${SIDECAR_GRPC_PORT}" >/dev/null || exit 1
 # Exec form: node is PID 1 and gets SIGTERM itself, so the drain in main.ts runs.
 CMD ["node", "--import", "./src/telemetry.ts", "src/main.ts"]
 

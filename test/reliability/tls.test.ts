@@ -1,15 +1,24 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { spawnService } from '../../tools/lib/processes.ts';
+import { REPO_ROOT, spawnService } from '../../tools/lib/processes.ts';
 import { num, startLab } from '../support/lab.ts';
 import { waitFor } from '../../tools/lib/queue-client.ts';
 import { scrape, sum } from '../../tools/lib/prometheus-text.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+
+/** Runs the container healthcheck's probe as the container does; resolves to its exit code and output. */
+function probe(...args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(REPO_ROOT, 'packages/common/src/health-probe.ts'), ...args], (error, stdout) => {
+      resolve({ code: error ? Number(error.code) : 0, output: stdout.trim() });
+    });
+  });
+}
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
 test('with a certificate configured the sidecar serves TLS: a worker with the CA is served, a plaintext one is not', async () => {
@@ -27,6 +36,13 @@ test('with a certificate configured the sidecar serves TLS: a worker with the CA
   await waitFor('the plaintext worker to be refused', () => (plain.logs.some((r) => r.msg === 'lost the sidecar; reconnecting') ? true : undefined));
   assert.equal(sum(await scrape(plain.metricsPort), 'worker_connected'), 0);
   assert.equal(secure.logs.filter((r) => r.msg === 'lost the sidecar; reconnecting').length, 0);
+
+  // The healthcheck's probe: SERVING over TLS, refused in plaintext.
+  const address = lab.sidecar.address;
+  assert.deepEqual(await probe('--tls', address), { code: 0, output: 'SERVING' });
+  const plaintext = await probe(address);
+  assert.equal(plaintext.code, 1);
+  assert.match(plaintext.output, /^error: /);
 });
 
 test('a TLS sidecar with the producer on delivers to a TLS worker', async () => {

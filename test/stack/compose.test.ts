@@ -101,7 +101,9 @@ test('the sidecar and worker healthchecks ask the gRPC health service, not a TCP
   const config = resolvedCompose();
   for (const [name, port] of [['sidecar', '50051'], ['worker', '50052']] as const) {
     const healthcheck = asRecord(service(config, name).healthcheck, `${name} healthcheck`);
-    const command = optionalArray(healthcheck.test, `${name} healthcheck test`).map(String);
+    const test = optionalArray(healthcheck.test, `${name} healthcheck test`).map(String);
+    // ["CMD", argv...] or ["CMD-SHELL", "one command line"]: compare words either way.
+    const command = test[0] === 'CMD-SHELL' ? test.slice(1).join(' ').split(/\s+/) : test;
     assert.ok(command.some((part) => part.endsWith('packages/common/src/health-probe.ts')), `${name}: ${command.join(' ')}`);
     assert.ok(command.some((part) => part.endsWith(`:${port}`)), `${name} probes the wrong port: ${command.join(' ')}`);
   }

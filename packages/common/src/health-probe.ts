@@ -1,7 +1,11 @@
 /**
- * `node health-probe.ts HOST:PORT [SERVICE]`: exits 0 when the gRPC health
- * service there answers SERVING, 1 otherwise. Used by container healthchecks,
- * so it asks the service itself rather than poking the TCP port.
+ * `node health-probe.ts [--tls] HOST:PORT [SERVICE]`: exits 0 when the gRPC
+ * health service there answers SERVING, 1 otherwise. Used by container
+ * healthchecks, so it asks the service itself rather than poking the TCP port.
+ *
+ * `--tls` is for a sidecar serving TLS (SIDECAR_TLS_CERT_FILE): the probe
+ * then speaks TLS without verifying the certificate, since it asks a server
+ * in its own container whether it is up, not who it is.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -15,11 +19,12 @@ interface HealthClient extends grpc.Client {
   ): void;
 }
 
-export function checkHealth(address: string, service = '', timeoutMs = 2_000): Promise<string> {
+export function checkHealth(address: string, service = '', { tls = false, timeoutMs = 2_000 } = {}): Promise<string> {
   const definition = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String })) as unknown as {
     grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials) => HealthClient } } };
   };
-  const client = new definition.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const credentials = tls ? grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }) : grpc.credentials.createInsecure();
+  const client = new definition.grpc.health.v1.Health(address, credentials);
   return new Promise((resolve) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (error, response) => {
       client.close();
@@ -29,12 +34,14 @@ export function checkHealth(address: string, service = '', timeoutMs = 2_000): P
 }
 
 if (import.meta.main) {
-  const [address, service] = process.argv.slice(2);
-  if (address === undefined) {
-    process.stderr.write('usage: health-probe.ts HOST:PORT [SERVICE]\n');
+  const args = process.argv.slice(2);
+  const tls = args[0] === '--tls';
+  const [address, service] = tls ? args.slice(1) : args;
+  if (address === undefined || address.startsWith('-')) {
+    process.stderr.write('usage: health-probe.ts [--tls] HOST:PORT [SERVICE]\n');
     process.exit(2);
   }
-  const status = await checkHealth(address, service);
+  const status = await checkHealth(address, service, { tls });
   process.stdout.write(`${status}\n`);
   process.exit(status === 'SERVING' ? 0 : 1);
 }
