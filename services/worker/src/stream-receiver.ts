@@ -6,8 +6,9 @@
  * returns would keep the stream flowing and move the backlog into the app.)
  *
  * Finished messages are receipted so the sidecar can count what a dead stream
- * loses; delivery never waits for a receipt. Receipts go out in batches (see
- * createReceipts), so they cost one unary call per batch, not per message.
+ * loses; delivery never waits for a receipt. Receipts share calls (see
+ * createReceipts), so a fast worker pays one unary call per batch, not per
+ * message.
  */
 import * as grpc from '@grpc/grpc-js';
 import { MAX_RECEIPT_IDS, type Delivery__Output, type QueueClient } from '@backlog-lab/common/contract';
@@ -16,53 +17,50 @@ import type { Logger } from '@backlog-lab/common/logger';
 import type { Processor } from './processor.ts';
 import type { Receiver } from './receiver.ts';
 
-/** A finished message's receipt waits at most this long for others to share its call. */
-export const RECEIPT_FLUSH_MS = 10;
 /** A Receipt call gives up after this long (the sidecar may be gone). */
 const RECEIPT_DEADLINE_MS = 2_000;
 
 interface Receipts {
   add(messageId: string): void;
-  /** Sends what is waiting and resolves once every receipt sent so far is answered. */
+  /** Resolves once every receipt added so far has been sent and answered (or has failed). */
   flush(): Promise<void>;
 }
 
 /**
- * Collects receipts and sends them in one Receipt call when the first has
- * waited RECEIPT_FLUSH_MS or MAX_RECEIPT_IDS are waiting. A slow worker (one
- * message per 100 ms) still sends each receipt within 10 ms; a fast one sends
- * hundreds per call. A receipt that cannot be delivered is not retried: the
+ * One Receipt call at a time: a receipt goes out at once when no call is on
+ * its way, and otherwise waits to share the next call with whatever else
+ * finishes meanwhile (up to MAX_RECEIPT_IDS). A slow worker (one message per
+ * 100 ms) so sends each receipt the moment the message is done; a fast one
+ * sends as many per call as finish during one round trip. Nothing waits on a
+ * timer, so a worker killed between messages loses at most the receipts of
+ * one call in flight. A receipt that cannot be delivered is not retried: the
  * sidecar then counts that message lost with its stream, which is also what
  * it would have been had the worker died.
  */
 function createReceipts(client: QueueClient, workerId: string, logger: Logger): Receipts {
   let waiting: string[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const inFlight = new Set<Promise<void>>();
+  let sending: Promise<void> | undefined;
   const send = (): void => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (waiting.length === 0) return;
-    const messageIds = waiting;
-    waiting = [];
-    const sent = new Promise<void>((resolve) => {
+    if (sending !== undefined || waiting.length === 0) return;
+    const messageIds = waiting.length <= MAX_RECEIPT_IDS ? waiting : waiting.slice(0, MAX_RECEIPT_IDS);
+    waiting = waiting.length <= MAX_RECEIPT_IDS ? [] : waiting.slice(MAX_RECEIPT_IDS);
+    sending = new Promise<void>((resolve) => {
       client.Receipt({ workerId, messageIds }, { deadline: Date.now() + RECEIPT_DEADLINE_MS }, (error) => {
         if (error) logger.debug('receipts not delivered', { count: messageIds.length, error: error.details });
         resolve();
       });
+    }).then(() => {
+      sending = undefined;
+      send();
     });
-    inFlight.add(sent);
-    void sent.then(() => inFlight.delete(sent));
   };
   return {
     add(messageId) {
       waiting.push(messageId);
-      if (waiting.length >= MAX_RECEIPT_IDS) send();
-      else timer ??= setTimeout(send, RECEIPT_FLUSH_MS);
+      send();
     },
     async flush() {
-      send();
-      await Promise.all(inFlight);
+      while (sending !== undefined) await sending;
     },
   };
 }
