@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnService, startSidecar } from '../../tools/lib/processes.ts';
+import { REPO_ROOT, spawnService, startSidecar } from '../../tools/lib/processes.ts';
 
 const cases = [
   ['sidecar', 'SIDECAR_GRPC_PORT', '70000'],
@@ -8,6 +10,7 @@ const cases = [
   ['sidecar', 'HIGH_PRIORITY_RATIO', '1.5'],
   ['sidecar', 'MAX_PREFETCH', '0'],
   ['sidecar', 'ACK_DEADLINE_MS', '10'],
+  ['sidecar', 'MAX_CONNECTION_AGE_GRACE_MS', '-1'],
   ['worker', 'DELIVERY_MODE', 'push'],
   ['worker', 'PREFETCH', 'abc'],
   ['worker', 'PROCESSING_DELAY_MS', '-5'],
@@ -38,5 +41,18 @@ test('a worker whose request the sidecar refuses (prefetch above MAX_PREFETCH) e
     assert.match(String(refusal?.error), /INVALID_ARGUMENT: prefetch must be 1\.\.10, got 11/);
   } finally {
     await sidecar.kill();
+  }
+});
+
+test('the README documents every variable each service reads', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  for (const service of ['sidecar', 'worker']) {
+    const source = readFileSync(join(REPO_ROOT, 'services', service, 'src', 'config.ts'), 'utf8');
+    const variables = [...source.matchAll(/read\.\w+\('([A-Z0-9_]+)'/g)].map((m) => m[1] ?? '');
+    assert.ok(variables.length >= 10, `found only ${variables.length} variables in ${service}/src/config.ts`);
+    for (const variable of variables) {
+      const row = readme.split('\n').find((line) => line.startsWith('| ') && line.includes(`\`${variable}\``));
+      assert.ok(row !== undefined, `README has no configuration row for ${variable} (${service})`);
+    }
   }
 });

@@ -33,6 +33,13 @@ export interface SidecarConfig {
   readonly helloTimeoutMs: number;
   /** PEM certificate chain and key; when set, the gRPC port serves TLS instead of plaintext. */
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  /**
+   * gRFC A9 `grpc.max_connection_age_ms`: after about this long (±10 %
+   * jitter) a connection gets GOAWAY and takes no new calls; 0 = never.
+   */
+  readonly maxConnectionAgeMs: number;
+  /** `grpc.max_connection_age_grace_ms`: then, after this long, the connection and its calls are cut; 0 = never. */
+  readonly maxConnectionAgeGraceMs: number;
   /** Shutdown: how long to wait for RPCs to finish before forcing. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
@@ -56,6 +63,8 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     maxQueued: read.int('MAX_QUEUED', { default: 2_000_000, min: 1, max: 50_000_000 }),
     helloTimeoutMs: read.int('HELLO_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
     tls: tlsPair(read.file('SIDECAR_TLS_CERT_FILE'), read.file('SIDECAR_TLS_KEY_FILE')),
+    maxConnectionAgeMs: read.int('MAX_CONNECTION_AGE_MS', { default: 0, min: 0, max: 86_400_000 }),
+    maxConnectionAgeGraceMs: read.int('MAX_CONNECTION_AGE_GRACE_MS', { default: 0, min: 0, max: 86_400_000 }),
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

@@ -71,6 +71,9 @@ export function createSidecar(config: SidecarConfig, logger: Logger): Sidecar {
     'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
     // Per connection: one client cannot open streams without limit.
     'grpc.max_concurrent_streams': 1_000,
+    // Off unless configured: the stream-mode "mitigation" docs/experiments.md measures.
+    ...(config.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs } : {}),
+    ...(config.maxConnectionAgeGraceMs > 0 ? { 'grpc.max_connection_age_grace_ms': config.maxConnectionAgeGraceMs } : {}),
   });
   const { Queue } = loadContract();
   server.addService(Queue.service, {
