@@ -21,10 +21,12 @@ interface HealthClient extends grpc.Client {
 
 export function checkHealth(address: string, service = '', { tls = false, timeoutMs = 2_000 } = {}): Promise<string> {
   const definition = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String })) as unknown as {
-    grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials) => HealthClient } } };
+    grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => HealthClient } } };
   };
   const credentials = tls ? grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }) : grpc.credentials.createInsecure();
-  const client = new definition.grpc.health.v1.Health(address, credentials);
+  // A TLS server name may not be an IP address (RFC 6066; Node warns); the name is not checked here anyway.
+  const options: grpc.ChannelOptions = tls ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
+  const client = new definition.grpc.health.v1.Health(address, credentials, options);
   return new Promise((resolve) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (error, response) => {
       client.close();
