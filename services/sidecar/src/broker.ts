@@ -138,7 +138,7 @@ export class Broker {
 
   constructor(options: BrokerOptions) {
     this.#options = options;
-    this.#rememberAcked = options.rememberAcked ?? 100_000;
+    this.#rememberAcked = Math.max(1, options.rememberAcked ?? 100_000);
     this.#ackedRing = new Array<string | undefined>(this.#rememberAcked);
   }
 
