@@ -18,7 +18,8 @@ import { scrape, sum } from '../tools/lib/prometheus-text.ts';
 import { telemetryEnv } from './contenders.ts';
 import { baselineScript, spawnBare, type BareProcess } from './lib/bare-process.ts';
 import { cpuSeconds, memory } from './lib/proc.ts';
-import { createQueueRpc, poll, type QueueRpc } from './lib/queue-rpc.ts';
+import { createQueueRpc, type QueueRpc } from './lib/queue-rpc.ts';
+import { waitFor } from '../tools/lib/queue-client.ts';
 import { launchSidecar, type LabSidecar } from './lib/services.ts';
 
 export interface MemoryReadingRecord {
@@ -154,7 +155,7 @@ async function startBareServer(): Promise<{ process: BareProcess; address: strin
 async function startSubscribers(address: string, count: number, rpc: QueueRpc): Promise<BareProcess> {
   const subscribers = spawnBare('idle subscribers', baselineScript('idle-subscribers.ts'), [address, String(count)]);
   await subscribers.waitFor((l) => l.msg === 'subscribed');
-  await poll(`${count} stream workers to connect`, async () => {
+  await waitFor(`${count} stream workers to connect`, async () => {
     const stats = await rpc.stats();
     return stats.workers.filter((w) => w.connected && w.mode === 'stream').length >= count ? true : undefined;
   }, 60_000, 100);
@@ -178,7 +179,7 @@ async function publishToStoppedReaders(rpc: QueueRpc, step: number): Promise<{ d
     await rpc.publish(step, PAYLOAD_BYTES);
     let stableSince = performance.now();
     let last = -1;
-    now = await poll('dispatching to stop', async () => {
+    now = await waitFor('dispatching to stop', async () => {
       const t = await totals();
       if (t.dispatched !== last) {
         last = t.dispatched;

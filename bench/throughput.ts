@@ -21,7 +21,8 @@ import { baselineScript, spawnBare, type BareProcess } from './lib/bare-process.
 import { totalCpuSeconds } from './lib/proc.ts';
 import { launchSidecar, launchWorker } from './lib/services.ts';
 import type { StatsResponse__Output } from '@backlog-lab/common/contract';
-import { connectedWorkers, createQueueRpc, poll, type QueueRpc } from './lib/queue-rpc.ts';
+import { connectedWorkers, createQueueRpc, type QueueRpc } from './lib/queue-rpc.ts';
+import { waitFor } from '../tools/lib/queue-client.ts';
 
 export interface ContenderOptions {
   /** Worker (client) processes per contender. */
@@ -144,7 +145,7 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
 const flags = (nodeOptions: string | undefined): string[] => nodeOptions?.split(' ').filter((a) => a !== '') ?? [];
 
 async function waitConnected(rpc: QueueRpc, workerIds: readonly string[]): Promise<void> {
-  await poll(`${workerIds.length} workers to connect`, async () => {
+  await waitFor(`${workerIds.length} workers to connect`, async () => {
     const stats = await rpc.stats().catch(() => undefined);
     return stats && connectedWorkers(stats, workerIds) === workerIds.length ? true : undefined;
   }, 30_000, 50);
@@ -267,7 +268,7 @@ function readerContender(spec: ContenderSpec, serverPid: number, readers: readon
       const hr0 = monotonicMicros();
       const t0 = wallMs();
       await rpc.publish(messages, options.payloadBytes);
-      await poll(`${spec.id}: readers to report ${messages} messages`, () => {
+      await waitFor(`${spec.id}: readers to report ${messages} messages`, () => {
         const read = state.reduce((sum, s) => sum + s.count, 0);
         if (read > messages) throw new Error(`${spec.id}: readers report ${read} messages, more than the ${messages} published`);
         return Promise.resolve(read === messages ? true : undefined);
@@ -284,7 +285,7 @@ function readerContender(spec: ContenderSpec, serverPid: number, readers: readon
       };
       const subscribed = state.map((s) => s.subscriptions);
       for (const reader of readers) reader.send('reset');
-      await poll(`${spec.id}: readers to subscribe again`, () => Promise.resolve(state.every((s, i) => s.subscriptions > (subscribed[i] ?? 0)) ? true : undefined), 10_000, 10);
+      await waitFor(`${spec.id}: readers to subscribe again`, () => Promise.resolve(state.every((s, i) => s.subscriptions > (subscribed[i] ?? 0)) ? true : undefined), 10_000, 10);
       await sleep(50);
       await waitConnected(rpc, workerIds);
       return run;

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { splitLines } from '../../tools/lib/processes.ts';
 
 export type Line = Record<string, unknown> & { msg?: string };
 
@@ -46,29 +47,21 @@ export function spawnBare(name: string, script: string, args: readonly string[],
       resolve();
     });
   });
-  let rest = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    rest += chunk;
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      const text = rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        stderr.push(text);
-        continue;
-      }
-      // Keep the last few only: readers report once per run for as long as the bench lasts.
-      lines.push(line);
-      if (lines.length > 100) lines.shift();
-      for (const listener of listeners) listener(line);
+  splitLines(child.stdout, (text) => {
+    let line: Line;
+    try {
+      line = JSON.parse(text) as Line;
+    } catch {
+      stderr.push(text);
+      return;
     }
+    // Keep the last few only: readers report once per run for as long as the bench lasts.
+    lines.push(line);
+    if (lines.length > 100) lines.shift();
+    for (const listener of listeners) listener(line);
   });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr.push(chunk);
+  splitLines(child.stderr, (text) => {
+    stderr.push(text);
     if (stderr.length > 50) stderr.shift();
   });
   child.stdin.on('error', () => undefined);
@@ -88,7 +81,7 @@ export function spawnBare(name: string, script: string, args: readonly string[],
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${name}: no matching line within ${timeoutMs} ms; stderr:\n${stderr.join('')}`));
+          reject(new Error(`${name}: no matching line within ${timeoutMs} ms; stderr:\n${stderr.join('\n')}`));
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);
@@ -98,7 +91,7 @@ export function spawnBare(name: string, script: string, args: readonly string[],
         void exit.then(() => {
           if (!listeners.has(listener)) return;
           cleanup();
-          reject(new Error(`${name} exited; stderr:\n${stderr.join('')}`));
+          reject(new Error(`${name} exited; stderr:\n${stderr.join('\n')}`));
         });
       });
     },

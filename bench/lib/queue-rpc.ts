@@ -5,8 +5,8 @@
  * run is being timed: encoding a million messages would otherwise compete
  * with the processes under test for the machine's two cores.
  */
-import * as grpc from '@grpc/grpc-js';
-import { loadContract, type QueueClient, type StatsResponse__Output } from '@backlog-lab/common/contract';
+import { loadContract, type StatsResponse__Output } from '@backlog-lab/common/contract';
+import { createAdminClient } from '../../tools/lib/queue-client.ts';
 
 /** Messages per Publish RPC: about 1 MiB with 100-byte payloads. */
 export const PUBLISH_BATCH = 10_000;
@@ -34,14 +34,10 @@ function publishRequest(count: number, payloadBytes: number): Buffer {
 }
 
 export function createQueueRpc(address: string): QueueRpc {
-  const { Queue } = loadContract();
-  const client: QueueClient = new Queue(address, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': 4 * 1024 * 1024,
-    'grpc.max_receive_message_length': 4 * 1024 * 1024,
-  });
+  const admin = createAdminClient(address);
   const send = (request: Buffer): Promise<void> => new Promise((resolve, reject) => {
     // The response (the assigned ids) is not decoded: the bench does not need them.
-    client.makeUnaryRequest('/backlog.v1.Queue/Publish', (b: Buffer) => b, (b: Buffer) => b.length, request, (error) => {
+    admin.raw.makeUnaryRequest('/backlog.v1.Queue/Publish', (b: Buffer) => b, (b: Buffer) => b.length, request, (error) => {
       if (error) reject(error);
       else resolve();
     });
@@ -52,27 +48,11 @@ export function createQueueRpc(address: string): QueueRpc {
         await send(publishRequest(Math.min(PUBLISH_BATCH, count - sent), payloadBytes));
       }
     },
-    stats: () => new Promise((resolve, reject) => {
-      client.Stats({}, (error, response) => {
-        if (error || !response) reject(error ?? new Error('empty Stats response'));
-        else resolve(response);
-      });
-    }),
-    close: () => { client.close(); },
+    stats: () => admin.stats(),
+    close: () => { admin.close(); },
   };
 }
 
 export function connectedWorkers(stats: StatsResponse__Output, workerIds: readonly string[]): number {
   return stats.workers.filter((w) => w.connected && workerIds.includes(w.workerId)).length;
-}
-
-/** Polls `check` every `intervalMs` until it returns a value, or throws after `timeoutMs`. */
-export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }

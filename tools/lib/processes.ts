@@ -131,7 +131,8 @@ export function spawnService(service: 'sidecar' | 'worker', name: string, option
   return proc;
 }
 
-function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+/** Calls `onLine` with each line of a text stream (the last one even without a newline). */
+export function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (!stream) return;
   let rest = '';
   stream.setEncoding('utf8');

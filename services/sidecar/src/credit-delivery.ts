@@ -11,7 +11,7 @@ import type { ConsumeRequest__Output, Delivery } from '@backlog-lab/common/contr
 import type { Logger } from '@backlog-lab/common/logger';
 import type { Broker, Consumer, Holder } from './broker.ts';
 import { endCancelled, type OpenStream } from './stream-delivery.ts';
-import { validWorkerId } from './validation.ts';
+import { INVALID_WORKER_ID, validWorkerId } from './validation.ts';
 
 export interface CreditDeliveryDeps {
   readonly broker: Broker;
@@ -146,7 +146,7 @@ export function createConsumeHandler(deps: CreditDeliveryDeps): grpc.handleBidiS
         return;
       }
       if (!validWorkerId(hello.workerId)) {
-        reject(grpc.status.INVALID_ARGUMENT, 'worker_id must be 1..128 printable characters');
+        reject(grpc.status.INVALID_ARGUMENT, INVALID_WORKER_ID);
         return;
       }
       if (hello.prefetch < 1 || hello.prefetch > deps.maxPrefetch) {

@@ -13,7 +13,7 @@ import type { AckResponse } from '@backlog-lab/common/generated/backlog/v1/AckRe
 import type { PullRequest__Output } from '@backlog-lab/common/generated/backlog/v1/PullRequest';
 import type { PullResponse } from '@backlog-lab/common/generated/backlog/v1/PullResponse';
 import type { AckResult, Broker, Consumer, Holder } from './broker.ts';
-import { validWorkerId } from './validation.ts';
+import { INVALID_WORKER_ID, validWorkerId } from './validation.ts';
 
 export interface PollDeliveryDeps {
   readonly broker: Broker;
@@ -91,7 +91,7 @@ export function createPullHandler(deps: PollDeliveryDeps): grpc.handleUnaryCall<
       return;
     }
     if (!validWorkerId(workerId)) {
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: 'worker_id must be 1..128 printable characters' });
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: INVALID_WORKER_ID });
       return;
     }
     if (timeoutMs > deps.longPollMaxMs) {

@@ -14,7 +14,7 @@ import type { Broker, Consumer, Holder } from './broker.ts';
 import type { ReceiptRequest__Output } from '@backlog-lab/common/generated/backlog/v1/ReceiptRequest';
 import type { ReceiptResponse } from '@backlog-lab/common/generated/backlog/v1/ReceiptResponse';
 import type { SubscribeRequest__Output } from '@backlog-lab/common/generated/backlog/v1/SubscribeRequest';
-import { validWorkerId } from './validation.ts';
+import { INVALID_WORKER_ID, validWorkerId } from './validation.ts';
 
 /** A stream the sidecar ends (with status OK) when it shuts down. */
 export interface OpenStream {
@@ -110,7 +110,7 @@ export function createSubscribeHandler(deps: StreamDeliveryDeps): grpc.handleSer
     }
     const workerId = call.request.workerId;
     if (!validWorkerId(workerId)) {
-      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'worker_id must be 1..128 printable characters' });
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: INVALID_WORKER_ID });
       return;
     }
     new StreamConsumer(call, workerId, deps).start();
@@ -128,7 +128,7 @@ export function createReceiptHandler(broker: Broker, onBatch: (ids: number) => v
   return (call, callback) => {
     const { workerId, messageIds } = call.request;
     if (!validWorkerId(workerId)) {
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: 'worker_id must be 1..128 printable characters' });
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: INVALID_WORKER_ID });
       return;
     }
     if (messageIds.length === 0 || messageIds.length > MAX_RECEIPT_IDS) {

@@ -38,12 +38,11 @@ interface Receipts {
  * it would have been had the worker died.
  */
 function createReceipts(client: QueueClient, workerId: string, logger: Logger): Receipts {
-  let waiting: string[] = [];
+  const waiting: string[] = [];
   let sending: Promise<void> | undefined;
   const send = (): void => {
     if (sending !== undefined || waiting.length === 0) return;
-    const messageIds = waiting.length <= MAX_RECEIPT_IDS ? waiting : waiting.slice(0, MAX_RECEIPT_IDS);
-    waiting = waiting.length <= MAX_RECEIPT_IDS ? [] : waiting.slice(MAX_RECEIPT_IDS);
+    const messageIds = waiting.splice(0, MAX_RECEIPT_IDS);
     sending = new Promise<void>((resolve) => {
       client.Receipt({ workerId, messageIds }, { deadline: Date.now() + RECEIPT_DEADLINE_MS }, (error) => {
         if (error) logger.debug('receipts not delivered', { count: messageIds.length, error: error.details });
