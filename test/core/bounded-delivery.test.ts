@@ -33,6 +33,7 @@ for (const { mode, limit, env } of [
     });
     sampling.on = false;
     await sampler;
+    await Promise.all([first.stop(), second.stop()]);
 
     assert.ok(maxInFlight <= limit, `max in flight per worker was ${maxInFlight}`);
     const a = first.processedIds().length;

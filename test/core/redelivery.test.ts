@@ -17,6 +17,7 @@ for (const { mode, env, holds } of [
 
     const rescuer = await lab.worker('rescuer', { ...env, PROCESSING_DELAY_MS: 0 });
     await waitFor('every message processed', async () => (num((await lab.admin.stats()).totals?.acked) === ids.length ? true : undefined));
+    await rescuer.stop();
 
     assert.deepEqual(new Set(rescuer.processedIds()), new Set(ids));
     const redelivered = rescuer.logs.filter((r) => r.msg === 'message processed' && r.attempt === 2).map((r) => r.message_id);

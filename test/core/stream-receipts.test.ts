@@ -9,13 +9,16 @@ test('stream: a fast worker receipts many messages per call, a slow one each mes
   await lab.admin.publishMany(3000, { payloadBytes: 100 });
   const fast = await lab.worker('fast', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 0 });
   await waitFor('3000 receipted', async () => (num(workerStats(await lab.admin.stats(), 'fast').acked) === 3000 ? true : undefined), 60_000);
-  assert.equal(fast.processedIds().length, 3000);
   const metrics = await scrape(lab.sidecar.metricsPort);
   const ids = sum(metrics, 'sidecar_receipt_batch_ids_sum');
   const calls = sum(metrics, 'sidecar_receipt_batch_ids_count');
   assert.equal(ids, 3000);
   assert.ok(calls <= ids / 3, `${calls} Receipt calls for ${ids} messages: receipts are not batched`);
   await fast.stop();
+  assert.equal(fast.processedIds().length, 3000);
+  // Publish only once the sidecar has seen the stream go, or the next
+  // messages could be written to it and lost with it.
+  await waitFor('the fast worker to be gone', async () => (workerStats(await lab.admin.stats(), 'fast').connected ? undefined : true));
 
   // A slow worker's receipts do not wait for a batch to fill: each finished
   // message is counted while the worker is still running and busy with the next.

@@ -25,7 +25,7 @@ export interface ServiceProcess {
   readonly logs: LogRecord[];
   /** Non-JSON output (stderr, crashes). */
   readonly rawOutput: string[];
-  /** Resolves with the exit code (or signal name). */
+  /** Resolves with the exit code (or signal name) once the process has exited and all its output has been read. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first log record for which `match` is true. */
   waitForLog(match: (record: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
@@ -89,8 +89,10 @@ export function spawnService(service: 'sidecar' | 'worker', name: string, option
     rawOutput.push(line);
     if (options.echo) process.stderr.write(`[${name}] ${line}\n`);
   });
+  // 'close', not 'exit': a line the process wrote just before it died may
+  // still be in the pipe at 'exit', and callers count lines after a stop.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => { resolve({ code, signal }); });
+    child.once('close', (code, signal) => { resolve({ code, signal }); });
   });
   const proc: ServiceProcess = {
     name,
@@ -158,7 +160,11 @@ export interface RunningWorker extends ServiceProcess {
   readonly workerId: string;
   readonly metricsPort: number;
   readonly healthPort: number;
-  /** Ids this worker finished, in order (needs LOG_LEVEL=debug). */
+  /**
+   * Ids this worker finished, in order, from its log lines read so far (needs
+   * LOG_LEVEL=debug). A line follows its ack, so the sidecar can count a
+   * message before it is here: wait for the lines, or stop the worker first.
+   */
   processedIds(): string[];
 }
 
