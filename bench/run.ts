@@ -13,73 +13,38 @@
  * all of them. Memory: fresh sidecars, one scenario at a time, after the
  * throughput runs.
  *
- * A full run without --only/--skip-* writes bench/results.json and
- * bench/results.md; any other run writes under reports/bench/ (git-ignored)
- * unless --out says otherwise.
+ * A default run (no flag but --out) writes bench/results.json and
+ * bench/results.md; any narrowed or resized run writes under reports/bench/
+ * (git-ignored) unless --out says otherwise. Flags: bench/options.ts.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../tools/lib/processes.ts';
+import { UsageError } from '../tools/lib/usage-error.ts';
 import { allContenders, QUICK_IDS, type ContenderSpec } from './contenders.ts';
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';
 import { startOtlpSink, type OtlpSink } from './lib/otlp-sink.ts';
 import { loadAverage } from './lib/proc.ts';
 import { summarize } from './lib/summary.ts';
 import { measureMemory, type MemoryRuns } from './memory.ts';
+import { parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
 import { memoryMarkdown, memoryResults, targets, targetsMarkdown, throughputMarkdown, throughputResults, type RunRecord } from './report.ts';
 import { startContender, type ContenderOptions, type Run, type RunningContender } from './throughput.ts';
 
-const USAGE = `usage: node bench/run.ts [--quick] [--rounds N] [--memory-runs N] [--workers N] [--seconds S] [--only REGEX]
-                         [--skip-throughput] [--skip-memory] [--out DIR] [--profile CONTENDER-ID]`;
-
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
-    'memory-runs': { type: 'string' },
-    workers: { type: 'string' },
-    seconds: { type: 'string' },
-    only: { type: 'string' },
-    'skip-throughput': { type: 'boolean', default: false },
-    'skip-memory': { type: 'boolean', default: false },
-    out: { type: 'string' },
-    profile: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-function intArg(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer ${min}..${max}, got '${value}'\n${USAGE}`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const quick = args.quick;
-const settings = {
-  rounds: intArg('rounds', args.rounds, quick ? 1 : 7, 1, 100),
-  workers: intArg('workers', args.workers, 2, 1, 16),
-  /** Each contender's run is sized from its warm-up rate to take about this long. */
-  secondsPerRun: args.seconds === undefined ? (quick ? 0.25 : 1) : Number(args.seconds),
-  payloadBytes: 100,
-  memoryRepetitions: intArg('memory-runs', args['memory-runs'], quick ? 1 : 3, 1, 20),
-  memoryCounts: quick ? [100_000] : [100_000, 1_000_000],
-  streamWorkers: quick ? 20 : 200,
-  inFlightStep: quick ? 10_000 : 100_000,
-};
-if (!(settings.secondsPerRun > 0 && settings.secondsPerRun <= 30)) {
-  console.error(`--seconds must be a number in (0, 30], got '${args.seconds ?? ''}'`);
+let options: BenchOptions;
+try {
+  options = parseBenchOptions(process.argv.slice(2), allContenders().map((s) => s.id));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
   process.exit(2);
 }
+if (options.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const { quick, settings } = options;
 
 const began = performance.now();
 const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(0)}s`;
@@ -141,8 +106,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) =
 
 function selectedContenders(): ContenderSpec[] {
   let specs = allContenders();
-  if (args.only !== undefined) {
-    const only = new RegExp(args.only);
+  const { only } = options;
+  if (only !== undefined) {
     specs = specs.filter((s) => only.test(s.id));
   } else if (quick) {
     specs = specs.filter((s) => QUICK_IDS.includes(s.id));
@@ -243,10 +208,8 @@ async function runThroughput(sink: OtlpSink): Promise<ThroughputOutcome> {
 
 async function runProfile(sink: OtlpSink, id: string): Promise<void> {
   const spec = allContenders().find((s) => s.id === id);
-  if (!spec) {
-    console.error(`--profile: no contender '${id}'; one of: ${allContenders().map((s) => s.id).join(', ')}`);
-    process.exit(2);
-  }
+  // parseBenchOptions accepts only contender ids.
+  if (!spec) throw new Error(`no contender '${id}'`);
   const dir = join(REPO_ROOT, 'reports', 'bench-profiles', `${id.replace('/', '-')}-${Date.now()}`);
   const serverDir = join(dir, 'server');
   const workerDir = join(dir, 'workers');
@@ -320,12 +283,12 @@ const [load1] = loadAverage();
 log(`load average ${loadAverage().map((n) => n.toFixed(2)).join(' ')} on ${cpus().length} cores`);
 const sink = await startOtlpSink();
 try {
-  if (args.profile !== undefined) {
-    await runProfile(sink, args.profile);
+  if (options.profile !== undefined) {
+    await runProfile(sink, options.profile);
   } else {
-    const throughput = args['skip-throughput'] ? undefined : await runThroughput(sink);
+    const throughput = options.skipThroughput ? undefined : await runThroughput(sink);
     let memoryRuns: MemoryRuns = new Map();
-    if (!args['skip-memory']) {
+    if (!options.skipMemory) {
       log('memory');
       memoryRuns = await measureMemory({
         sinkEndpoint: sink.endpoint,
@@ -371,10 +334,10 @@ try {
       memoryMarkdown(memoryRows),
       '',
     ].join('\n');
-    const complete = !quick && args.only === undefined && !args['skip-throughput'] && !args['skip-memory'];
-    const outDir = args.out ?? (complete ? join(REPO_ROOT, 'bench') : join(REPO_ROOT, 'reports', 'bench'));
+    const { complete, out } = options;
+    const outDir = out ?? (complete ? join(REPO_ROOT, 'bench') : join(REPO_ROOT, 'reports', 'bench'));
     mkdirSync(outDir, { recursive: true });
-    const base = complete || args.out !== undefined ? 'results' : quick ? 'results.quick' : 'results.partial';
+    const base = complete || out !== undefined ? 'results' : quick ? 'results.quick' : 'results.partial';
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, targets: targetRows, throughput: throughputRows, memory: memoryRows }, null, 2)}\n`);
     writeFileSync(join(outDir, `${base}.md`), markdown);
     console.log(markdown);

@@ -1,6 +1,7 @@
 /** The runner's command line: parsed and checked once, with errors that say what is accepted. */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../tools/lib/usage-error.ts';
 import { MODE_IDS, type ModeId } from './modes.ts';
 import type { ProfileName } from './profiles.ts';
 
@@ -30,10 +31,6 @@ export interface RunOptions {
   /** Only rewrite the report from an existing results.json. */
   readonly rerender: boolean;
   readonly help: boolean;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 export function parseRunOptions(argv: readonly string[], now = new Date(), cwd = process.cwd()): RunOptions {

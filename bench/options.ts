@@ -1,0 +1,113 @@
+/** The benchmark's command line: parsed and checked once, with errors that say what is accepted. */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../tools/lib/usage-error.ts';
+
+export const USAGE = `usage: node bench/run.ts [--quick] [--rounds N] [--memory-runs N] [--workers N] [--seconds S] [--only REGEX]
+                         [--skip-throughput] [--skip-memory] [--out DIR] [--profile CONTENDER-ID]
+`;
+
+export interface BenchSettings {
+  readonly rounds: number;
+  readonly workers: number;
+  /** Each contender's run is sized from its warm-up rate to take about this long. */
+  readonly secondsPerRun: number;
+  readonly payloadBytes: number;
+  readonly memoryRepetitions: number;
+  readonly memoryCounts: readonly number[];
+  readonly streamWorkers: number;
+  readonly inFlightStep: number;
+}
+
+export interface BenchOptions {
+  readonly help: boolean;
+  readonly quick: boolean;
+  /** Contenders whose id matches (their baselines run with them). */
+  readonly only: RegExp | undefined;
+  readonly skipThroughput: boolean;
+  readonly skipMemory: boolean;
+  readonly out: string | undefined;
+  /** Profile this contender instead of benchmarking. */
+  readonly profile: string | undefined;
+  readonly settings: BenchSettings;
+  /** Every default-sized part runs: only such a run replaces bench/results.*. */
+  readonly complete: boolean;
+}
+
+/** `contenderIds` are what --only and --profile may name. */
+export function parseBenchOptions(argv: readonly string[], contenderIds: readonly string[]): BenchOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean', default: false },
+        rounds: { type: 'string' },
+        'memory-runs': { type: 'string' },
+        workers: { type: 'string' },
+        seconds: { type: 'string' },
+        only: { type: 'string' },
+        'skip-throughput': { type: 'boolean', default: false },
+        'skip-memory': { type: 'boolean', default: false },
+        out: { type: 'string' },
+        profile: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const quick = values.quick;
+  const seconds = values.seconds === undefined ? (quick ? 0.25 : 1) : Number(values.seconds);
+  if (!(seconds > 0 && seconds <= 30)) throw new UsageError(`--seconds must be a number in (0, 30], got '${values.seconds ?? ''}'`);
+  const settings: BenchSettings = {
+    rounds: integer('rounds', values.rounds, quick ? 1 : 7, 1, 100),
+    workers: integer('workers', values.workers, 2, 1, 16),
+    secondsPerRun: seconds,
+    payloadBytes: 100,
+    memoryRepetitions: integer('memory-runs', values['memory-runs'], quick ? 1 : 3, 1, 20),
+    memoryCounts: quick ? [100_000] : [100_000, 1_000_000],
+    streamWorkers: quick ? 20 : 200,
+    inFlightStep: quick ? 10_000 : 100_000,
+  };
+
+  let only: RegExp | undefined;
+  if (values.only !== undefined) {
+    try {
+      only = new RegExp(values.only);
+    } catch (error) {
+      throw new UsageError(`--only: not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const pattern = only;
+    if (!contenderIds.some((id) => pattern.test(id))) {
+      throw new UsageError(`--only '${values.only}' matches no contender; the contenders are: ${contenderIds.join(', ')}`);
+    }
+  }
+  if (values.profile !== undefined && !contenderIds.includes(values.profile)) {
+    throw new UsageError(`--profile: no contender '${values.profile}'; one of: ${contenderIds.join(', ')}`);
+  }
+  if (values.out === '') throw new UsageError('--out needs a directory');
+  if (values.profile === undefined && values['skip-throughput'] && values['skip-memory']) {
+    throw new UsageError('--skip-throughput and --skip-memory together leave nothing to run');
+  }
+  return {
+    help: values.help,
+    quick,
+    only,
+    skipThroughput: values['skip-throughput'],
+    skipMemory: values['skip-memory'],
+    out: values.out,
+    profile: values.profile,
+    settings,
+    complete: !quick && only === undefined && !values['skip-throughput'] && !values['skip-memory'] &&
+      values.rounds === undefined && values.workers === undefined && values.seconds === undefined && values['memory-runs'] === undefined,
+  };
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer ${min}..${max}, got '${raw}'`);
+  return n;
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { allContenders } from '../../bench/contenders.ts';
+import { parseBenchOptions } from '../../bench/options.ts';
+import { UsageError } from '../../tools/lib/usage-error.ts';
+
+const ids = allContenders().map((s) => s.id);
+
+test('bench: with no flags it is a complete run of every part, seven rounds of one-second runs', () => {
+  const o = parseBenchOptions([], ids);
+  assert.equal(o.complete, true);
+  assert.equal(o.settings.rounds, 7);
+  assert.equal(o.settings.secondsPerRun, 1);
+  assert.deepEqual(o.settings.memoryCounts, [100_000, 1_000_000]);
+  assert.equal(o.only, undefined);
+});
+
+test('bench: any narrowing or resizing flag makes a partial run, which never replaces bench/results.*', () => {
+  for (const argv of [['--quick'], ['--only', 'poll'], ['--skip-memory'], ['--skip-throughput'], ['--rounds', '3'], ['--seconds', '0.5'], ['--workers', '4'], ['--memory-runs', '1']]) {
+    assert.equal(parseBenchOptions(argv, ids).complete, false, argv.join(' '));
+  }
+  const quick = parseBenchOptions(['--quick', '--rounds', '2'], ids);
+  assert.equal(quick.settings.rounds, 2);
+  assert.equal(quick.settings.secondsPerRun, 0.25);
+  assert.ok(parseBenchOptions(['--only', '^poll/'], ids).only?.test('poll/off'));
+});
+
+test('bench: bad flags are refused with a message that names what is accepted', () => {
+  const refuses = (argv: string[], pattern: RegExp): void => {
+    assert.throws(() => parseBenchOptions(argv, ids), (e: unknown) => e instanceof UsageError && pattern.test(e.message), argv.join(' '));
+  };
+  refuses(['--rounds', '0'], /--rounds must be an integer 1\.\.100, got '0'/);
+  refuses(['--workers', '2.5'], /--workers must be an integer 1\.\.16/);
+  refuses(['--memory-runs', ''], /--memory-runs must be an integer/);
+  refuses(['--seconds', 'fast'], /--seconds must be a number in \(0, 30\]/);
+  refuses(['--only', 'credit-5'], /--only 'credit-5' matches no contender; the contenders are: bare-stream, bare-unary, stream\/shipped/);
+  refuses(['--only', '('], /--only: not a regular expression/);
+  refuses(['--profile', 'stream'], /--profile: no contender 'stream'; one of: .*stream\/shipped/);
+  refuses(['--skip-throughput', '--skip-memory'], /nothing to run/);
+  refuses(['--out', ''], /--out needs a directory/);
+  refuses(['--fast'], /Unknown option '--fast'/);
+  refuses(['stream'], /positional/);
+});
