@@ -1,6 +1,5 @@
 /** The benchmark's command line: parsed and checked once, with errors that say what is accepted. */
-import { parseArgs } from 'node:util';
-import { UsageError } from '../tools/lib/usage-error.ts';
+import { parseFlags, UsageError } from '../tools/lib/cli.ts';
 
 export const USAGE = `usage: node bench/run.ts [--quick] [--rounds N] [--memory-runs N] [--workers N] [--seconds S] [--only REGEX]
                          [--skip-throughput] [--skip-memory] [--out DIR] [--profile CONTENDER-ID]
@@ -35,29 +34,19 @@ export interface BenchOptions {
 
 /** `contenderIds` are what --only and --profile may name. */
 export function parseBenchOptions(argv: readonly string[], contenderIds: readonly string[]): BenchOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        quick: { type: 'boolean', default: false },
-        rounds: { type: 'string' },
-        'memory-runs': { type: 'string' },
-        workers: { type: 'string' },
-        seconds: { type: 'string' },
-        only: { type: 'string' },
-        'skip-throughput': { type: 'boolean', default: false },
-        'skip-memory': { type: 'boolean', default: false },
-        out: { type: 'string' },
-        profile: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseFlags(argv, {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    'memory-runs': { type: 'string' },
+    workers: { type: 'string' },
+    seconds: { type: 'string' },
+    only: { type: 'string' },
+    'skip-throughput': { type: 'boolean', default: false },
+    'skip-memory': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    profile: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  });
   const quick = values.quick;
   const seconds = values.seconds === undefined ? (quick ? 0.25 : 1) : Number(values.seconds);
   if (!(seconds > 0 && seconds <= 30)) throw new UsageError(`--seconds must be a number in (0, 30], got '${values.seconds ?? ''}'`);

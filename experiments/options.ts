@@ -1,7 +1,6 @@
 /** The runner's command line: parsed and checked once, with errors that say what is accepted. */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../tools/lib/usage-error.ts';
+import { parseFlags, UsageError } from '../tools/lib/cli.ts';
 import { MODE_IDS, type ModeId } from './modes.ts';
 import type { ProfileName } from './profiles.ts';
 
@@ -34,24 +33,14 @@ export interface RunOptions {
 }
 
 export function parseRunOptions(argv: readonly string[], now = new Date(), cwd = process.cwd()): RunOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        quick: { type: 'boolean', default: false },
-        scenario: { type: 'string', multiple: true },
-        mode: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        rerender: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseFlags(argv, {
+    quick: { type: 'boolean', default: false },
+    scenario: { type: 'string', multiple: true },
+    mode: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    rerender: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  });
   const profile: ProfileName = values.quick ? 'quick' : 'default';
   const scenarios = pickList('--scenario', values.scenario, SCENARIO_IDS);
   const modes = pickList('--mode', values.mode, MODE_IDS);

@@ -14,7 +14,7 @@ import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { relative } from 'node:path';
 import { startOtlpReceiver } from '../tools/lib/otlp-receiver.ts';
 import { REPO_ROOT } from '../tools/lib/processes.ts';
-import { UsageError } from '../tools/lib/usage-error.ts';
+import { UsageError } from '../tools/lib/cli.ts';
 import { round } from './lib/distribution.ts';
 import { nowMs } from './lib/lab.ts';
 import { createProgress } from './lib/progress.ts';

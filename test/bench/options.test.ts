@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { allContenders } from '../../bench/contenders.ts';
 import { parseBenchOptions } from '../../bench/options.ts';
-import { UsageError } from '../../tools/lib/usage-error.ts';
+import { UsageError } from '../../tools/lib/cli.ts';
 
 const ids = allContenders().map((s) => s.id);
 

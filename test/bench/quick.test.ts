@@ -5,27 +5,19 @@
  * the targets and memory rows come from those figures.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MemoryResult, TargetResult, ThroughputResult } from '../../bench/report.ts';
-import { REPO_ROOT } from '../../tools/lib/processes.ts';
+import { runScript } from '../support/run-script.ts';
 
 const outDir = mkdtempSync(join(tmpdir(), 'bench-quick-'));
 let results: { throughput: ThroughputResult[]; memory: MemoryResult[]; targets: TargetResult[] };
 let markdown: string;
 
 before(async () => {
-  const child = spawn(process.execPath, ['bench/run.ts', '--quick', '--only', '^(stream|poll)/shipped$', '--rounds', '2', '--out', outDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const { code, output } = await runScript(['bench/run.ts', '--quick', '--only', '^(stream|poll)/shipped$', '--rounds', '2', '--out', outDir]);
   assert.equal(code, 0, `the bench failed:\n${output}`);
   results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as typeof results;
   markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
@@ -99,10 +91,7 @@ test('bench: results.md has the targets and a row for every contender', () => {
 });
 
 test('bench: a bad flag stops it before anything starts, with the reason and the usage', async () => {
-  const child = spawn(process.execPath, ['bench/run.ts', '--only', 'credit-5'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const { code, stderr } = await runScript(['bench/run.ts', '--only', 'credit-5']);
   assert.equal(code, 2);
   assert.match(stderr, /^bench: --only 'credit-5' matches no contender/);
   assert.match(stderr, /usage: node bench\/run.ts/);

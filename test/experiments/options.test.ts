@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRunOptions } from '../../experiments/options.ts';
-import { UsageError } from '../../tools/lib/usage-error.ts';
+import { UsageError } from '../../tools/lib/cli.ts';
 
 const now = new Date('2026-11-23T21:05:09.123Z');
 

@@ -4,12 +4,11 @@
  * any machine, fast or slow: counts and orderings, not timings.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT } from '../../tools/lib/processes.ts';
+import { runScript } from '../support/run-script.ts';
 import type { Results } from '../../experiments/results.ts';
 
 const outDir = mkdtempSync(join(tmpdir(), 'experiment-quick-'));
@@ -17,14 +16,7 @@ let results: Results;
 let passed = true;
 
 before(async () => {
-  const child = spawn(process.execPath, ['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,size-sweep', '--out', outDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, output } = await runScript(['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,size-sweep', '--out', outDir]);
   assert.equal(code, 0, `the runner failed:\n${output}`);
   results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
 }, { timeout: 10 * 60_000 });
@@ -99,13 +91,18 @@ for (const mode of ['credit-1', 'credit-10', 'poll']) {
   });
 }
 
-check('size sweep: a stopped reader\'s in-transit count is within 25 % of the model for payloads of 1000 bytes and more', () => {
+check('size sweep: a stopped reader\'s in-transit count is within 25 % of the model\'s range for payloads of 1000 bytes and more', () => {
   const sweep = results.sizeSweep;
   assert.ok(sweep, 'no size sweep');
   assert.equal(sweep.points.length, results.profile.sizeSweep.payloads.length * results.profile.sizeSweep.windows.length);
   assert.ok(sweep.constants.q > 0 && sweep.constants.h > 0 && sweep.constants.serverBuffer > 0, 'Q, H and B were not read');
+  // The model is a range: the client's share plus 1..B messages the server
+  // holds at rest, and which of those a run ends on is timing. With 60 kB
+  // payloads that range is half the total (18..33), so "within 25 % of the
+  // model" is within 25 % of the range, not of its centre.
   for (const p of sweep.points.filter((x) => x.payloadBytes >= 1000)) {
-    assert.ok(Math.abs(p.deviation) <= 0.25, `S=${p.payloadBytes} W=${p.streamWindow}: measured ${p.measured}, model ${p.model}`);
+    assert.ok(p.measured >= 0.75 * p.modelLow && p.measured <= 1.25 * p.modelHigh,
+      `S=${p.payloadBytes} W=${p.streamWindow}: measured ${p.measured}, model ${p.modelLow}..${p.modelHigh}`);
     assert.equal(p.writeBlocked, true, `S=${p.payloadBytes} W=${p.streamWindow}: the sidecar was not blocked`);
   }
 });
