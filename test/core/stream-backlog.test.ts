@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
+import { waitFor, waitForSteady, workerStats } from '../../tools/lib/queue-client.ts';
 import { num, startLab } from '../support/lab.ts';
 
 test('stream: hundreds of small messages sit in one slow worker\'s backlog, and a worker started later gets none of them', async () => {
@@ -17,7 +17,7 @@ test('stream: hundreds of small messages sit in one slow worker\'s backlog, and 
   assert.ok(num(early.dispatched) >= 20 * Math.max(1, finished), `dispatched ${early.dispatched} vs finished ${finished}`);
 
   // Let the window fill completely, then note exactly what the first worker holds.
-  await new Promise((r) => setTimeout(r, 500));
+  await waitForSteady('dispatching to the first worker', async () => num(workerStats(await lab.admin.stats(), 'first').dispatched));
   const before = workerStats(await lab.admin.stats(), 'first');
   const heldByFirst = new Set(ids.slice(0, num(before.dispatched)));
   assert.ok(heldByFirst.size < ids.length, 'some messages must still be queued for the second worker');

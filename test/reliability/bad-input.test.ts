@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { ConsumeRequest, Delivery__Output, QueueClient } from '@backlog-lab/common/contract';
-import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
+import { waitFor, waitForSteady, workerStats } from '../../tools/lib/queue-client.ts';
 import { num, startLab, type TestLab } from '../support/lab.ts';
 
 function unary<Req, Res>(call: (req: Req, cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown, request: Req): Promise<{ error: grpc.ServiceError | null; response: Res | undefined }> {
@@ -204,7 +204,7 @@ test('clients that never read, or send garbage bytes, cannot make the sidecar bu
     const stats = await lab.admin.stats();
     return stats.workers.filter((w) => w.workerId.startsWith('hoarder-') && Number(w.dispatched) > 0).length === 40 ? stats : undefined;
   });
-  await new Promise((r) => setTimeout(r, 1000));
+  await waitForSteady('dispatching to the hoarders', async () => (await lab.admin.stats()).workers.reduce((n, w) => n + num(w.dispatched), 0));
   const stats = await lab.admin.stats();
   const perStream = stats.workers.filter((w) => w.workerId.startsWith('hoarder-')).map((w) => num(w.dispatched));
   // The 64 KiB window holds 65 messages of 1005 bytes; the sidecar's writable

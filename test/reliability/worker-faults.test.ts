@@ -6,13 +6,18 @@ import type { RunningWorker } from '../../tools/lib/processes.ts';
 import { num, startLab } from '../support/lab.ts';
 
 /** Waits until the worker has finished `done` messages and is busy with the next one. */
-async function busyAfter(worker: RunningWorker, done: number): Promise<void> {
-  await waitFor(`${worker.workerId} busy after ${done} done`, async () => {
+/**
+ * Waits until the worker has finished `done` messages, is busy with the next,
+ * and the sidecar has the ack or receipt of every finished one (a stream
+ * worker counts a message processed once its receipt is queued, not sent).
+ */
+async function busyAfter(admin: AdminClient, worker: RunningWorker, done: number): Promise<void> {
+  await waitFor(`${worker.workerId} busy after ${done} done, every one acked`, async () => {
     const m = await scrape(worker.metricsPort);
-    return sum(m, 'worker_messages_processed_total') >= done && sum(m, 'worker_busy') === 1 ? true : undefined;
+    const processed = sum(m, 'worker_messages_processed_total');
+    if (processed < done || sum(m, 'worker_busy') !== 1) return undefined;
+    return num(workerStats(await admin.stats(), worker.workerId).acked) >= processed ? true : undefined;
   }, 30_000, 20);
-  // Let receipts of finished messages reach the sidecar before anything is killed.
-  await new Promise((r) => setTimeout(r, 300));
 }
 
 async function processedBy(admin: AdminClient, expected: number): Promise<void> {
@@ -23,7 +28,7 @@ test('stream: SIGKILL loses exactly what was dispatched to the worker and not fi
   const lab = await startLab();
   await lab.admin.publishMany(2000);
   const victim = await lab.worker('victim', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 400 });
-  await busyAfter(victim, 2);
+  await busyAfter(lab.admin, victim, 2);
   const before = workerStats(await lab.admin.stats(), 'victim');
   await victim.kill();
   const finished = victim.processedIds().length;
@@ -49,7 +54,7 @@ for (const { mode, env, inHand, handedBack } of [
     const lab = await startLab();
     const ids = await lab.admin.publishMany(30);
     const leaving = await lab.worker('leaving', { ...env, PROCESSING_DELAY_MS: 1000, WORKER_DRAIN_MS: 5000 });
-    await busyAfter(leaving, 1);
+    await busyAfter(lab.admin, leaving, 1);
     assert.equal(num(workerStats(await lab.admin.stats(), 'leaving').inFlight), inHand);
     const t0 = performance.now();
     const { code } = await leaving.stop();
@@ -65,6 +70,7 @@ for (const { mode, env, inHand, handedBack } of [
 
     const next = await lab.worker('next', { ...env, PROCESSING_DELAY_MS: 0 });
     await processedBy(lab.admin, ids.length);
+    await next.stop();
     const all = [...leaving.processedIds(), ...next.processedIds()];
     assert.equal(all.length, ids.length, 'a message was processed twice');
     assert.deepEqual(new Set(all), new Set(ids));
@@ -75,7 +81,7 @@ test('stream: SIGTERM finishes the message in hand and exits 0; what was in tran
   const lab = await startLab();
   await lab.admin.publishMany(1000);
   const leaving = await lab.worker('leaving', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 600 });
-  await busyAfter(leaving, 1);
+  await busyAfter(lab.admin, leaving, 1);
   const before = workerStats(await lab.admin.stats(), 'leaving');
   const { code } = await leaving.stop();
   assert.equal(code, 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scrape, sum, type Sample } from '../../tools/lib/prometheus-text.ts';
-import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
+import { waitFor, waitForSteady, workerStats } from '../../tools/lib/queue-client.ts';
 import type { RunningWorker } from '../../tools/lib/processes.ts';
 import { num, startLab } from '../support/lab.ts';
 
@@ -30,7 +30,8 @@ test('metrics add up exactly across the sidecar and every worker, and in transit
       const scraped = await Promise.all(workers.map((w) => scrape(w.metricsPort)));
       return scraped.every((s) => sum(s, 'worker_messages_started_total') === round && sum(s, 'worker_busy') === 1) ? true : undefined;
     }, 30_000, 50);
-    await new Promise((r) => setTimeout(r, 300)); // let the stream worker's window fill
+    // The stream worker's window fills while it is busy; count once it is full.
+    await waitForSteady('dispatching', async () => sum(await scrape(lab.sidecar.metricsPort), 'sidecar_messages_dispatched_total'));
     const sidecar = await scrape(lab.sidecar.metricsPort);
     const perWorker = new Map<string, Sample[]>();
     for (const w of workers) perWorker.set(w.workerId, await scrape(w.metricsPort));

@@ -68,3 +68,21 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Polls a count until it has held still for `quietMs` (a stream's window has
+ * filled, dispatch has stopped), or throws after the timeout.
+ */
+export async function waitForSteady(what: string, read: () => Promise<number>, quietMs = 300, timeoutMs = 20_000): Promise<number> {
+  let last = Number.NaN;
+  let since = Date.now();
+  return waitFor(`${what} to hold still for ${quietMs} ms`, async () => {
+    const value = await read();
+    if (value !== last) {
+      last = value;
+      since = Date.now();
+      return undefined;
+    }
+    return Date.now() - since >= quietMs ? value : undefined;
+  }, timeoutMs);
+}
