@@ -5,7 +5,6 @@ import { waitFor, workerStats, type AdminClient } from '../../tools/lib/queue-cl
 import type { RunningWorker } from '../../tools/lib/processes.ts';
 import { num, startLab } from '../support/lab.ts';
 
-/** Waits until the worker has finished `done` messages and is busy with the next one. */
 /**
  * Waits until the worker has finished `done` messages, is busy with the next,
  * and the sidecar has the ack or receipt of every finished one (a stream

@@ -4,7 +4,6 @@ import { REPO_ROOT } from '../../tools/lib/processes.ts';
 
 export interface ScriptResult {
   readonly code: number | null;
-  readonly stdout: string;
   readonly stderr: string;
   /** stdout and stderr as they came. */
   readonly output: string;
@@ -12,11 +11,10 @@ export interface ScriptResult {
 
 export async function runScript(args: readonly string[]): Promise<ScriptResult> {
   const child = spawn(process.execPath, [...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
   let stderr = '';
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); output += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); output += chunk.toString(); });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { code, stdout, stderr, output };
+  return { code, stderr, output };
 }
