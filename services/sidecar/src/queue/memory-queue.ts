@@ -1,0 +1,78 @@
+/**
+ * The `memory` queue: the sidecar's own priority queue, the lab's default.
+ * Nothing survives a sidecar restart; nothing is slower than a method call.
+ */
+import { nowUnixNano } from '@backlog-lab/common/clock';
+import { PRIORITY_LEVELS } from '@backlog-lab/common/priority';
+import type { NewMessage, QueuedMessage } from './message.ts';
+import { PriorityQueue } from './priority-queue.ts';
+import type { MessageQueue, UpstreamStats } from './queue.ts';
+
+export function createMemoryQueue(): MessageQueue {
+  const queue = new PriorityQueue<QueuedMessage>(PRIORITY_LEVELS);
+  const listeners: (() => void)[] = [];
+  let seq = 0;
+  const available = (): void => {
+    for (const listener of listeners) listener();
+  };
+  return {
+    kind: 'memory',
+    start: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    isReady: () => true,
+    publish(batch: readonly NewMessage[]) {
+      const now = nowUnixNano();
+      // One string and one number per batch: the messages of a batch share their publish time.
+      const publishedAtUnixNano = now.toString();
+      const publishedAtMs = Number(now / 1_000_000n);
+      for (const m of batch) {
+        queue.push(m.priority, {
+          id: m.id,
+          priority: m.priority,
+          payload: m.payload,
+          publishedAtUnixNano,
+          publishedAtMs,
+          seq: seq++,
+          enqueuedAtUnixNano: now,
+          attempts: 0,
+          firstTraceContext: undefined,
+        });
+      }
+      available();
+      return Promise.resolve();
+    },
+    take: () => queue.shift(),
+    get size() {
+      return queue.size;
+    },
+    depth: (priority) => queue.depth(priority),
+    oldestPublishedAtMs() {
+      let oldest: number | undefined;
+      for (let p = 0; p < PRIORITY_LEVELS; p++) {
+        const head = queue.peek(p);
+        if (head && (oldest === undefined || head.publishedAtMs < oldest)) oldest = head.publishedAtMs;
+      }
+      return oldest;
+    },
+    ack: () => undefined,
+    requeue(messages) {
+      const now = nowUnixNano();
+      const byLevel = new Map<number, QueuedMessage[]>();
+      for (const m of messages) {
+        m.enqueuedAtUnixNano = now;
+        const level = byLevel.get(m.priority);
+        if (level) level.push(m);
+        else byLevel.set(m.priority, [m]);
+      }
+      for (const [level, items] of byLevel) queue.putBack(level, items);
+      if (messages.length > 0) available();
+    },
+    drop: () => undefined,
+    upstream(): UpstreamStats {
+      return { kind: 'memory', ready: queue.size, unacked: 0, connected: true };
+    },
+    onAvailable(listener) {
+      listeners.push(listener);
+    },
+  };
+}
