@@ -21,6 +21,7 @@ FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/common/package.json packages/common/
+COPY packages/harness/package.json packages/harness/
 COPY services/sidecar/package.json services/sidecar/
 COPY services/worker/package.json services/worker/
 

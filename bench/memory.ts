@@ -14,12 +14,12 @@
  *   This is what a producer using the API costs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scrape, sum } from '../tools/lib/prometheus-text.ts';
+import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
 import { telemetryEnv } from './contenders.ts';
 import { baselineScript, spawnBare, type BareProcess } from './lib/bare-process.ts';
 import { cpuSeconds, memory } from './lib/proc.ts';
 import { createQueueRpc, type QueueRpc } from './lib/queue-rpc.ts';
-import { waitFor } from '../tools/lib/queue-client.ts';
+import { waitFor } from '@backlog-lab/harness/admin-client';
 import { launchSidecar, type LabSidecar } from './lib/services.ts';
 
 export interface MemoryReadingRecord {

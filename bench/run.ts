@@ -20,7 +20,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../tools/lib/processes.ts';
+import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import { UsageError } from '../tools/lib/cli.ts';
 import { allContenders, QUICK_IDS, type ContenderSpec } from './contenders.ts';
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';

@@ -14,7 +14,7 @@
  * modes).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceProcess } from '../tools/lib/processes.ts';
+import type { ServiceProcess } from '@backlog-lab/harness/service-process';
 import type { ContenderSpec } from './contenders.ts';
 import { telemetryEnv } from './contenders.ts';
 import { baselineScript, spawnBare, type BareProcess } from './lib/bare-process.ts';
@@ -22,7 +22,7 @@ import { totalCpuSeconds } from './lib/proc.ts';
 import { launchSidecar, launchWorker } from './lib/services.ts';
 import type { StatsResponse__Output } from '@backlog-lab/common/contract';
 import { connectedWorkers, createQueueRpc, type QueueRpc } from './lib/queue-rpc.ts';
-import { waitFor } from '../tools/lib/queue-client.ts';
+import { waitFor } from '@backlog-lab/harness/admin-client';
 
 export interface ContenderOptions {
   /** Worker (client) processes per contender. */

@@ -25,11 +25,11 @@
  *   the Delivery's other fields (id, timestamps, trace context) add a few
  *   dozen bytes, which the model leaves out as DESIGN.md does.
  */
-import { createRequire } from 'node:module';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadContract } from '@backlog-lab/common/contract';
+import { grpcJsVersion } from '@backlog-lab/common/grpc-version';
 
 export interface TransportConstants {
   readonly nodeVersion: string;
@@ -86,10 +86,7 @@ export async function readTransportConstants(windowOptions: readonly number[]): 
   return { nodeVersion: process.versions.node, grpcJsVersion: grpcJsVersion(), q, h, serverBuffer, windows };
 }
 
-export function grpcJsVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('@grpc/grpc-js/package.json') as { version: string }).version;
-}
+export { grpcJsVersion };
 
 /** Q and B from a real grpc-js call against a real grpc-js server; H from a raw http2 stream to it. */
 async function readBuffers(): Promise<{ q: number; h: number; serverBuffer: number }> {

@@ -12,8 +12,8 @@
  */
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { relative } from 'node:path';
-import { startOtlpReceiver } from '../tools/lib/otlp-receiver.ts';
-import { REPO_ROOT } from '../tools/lib/processes.ts';
+import { startOtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
+import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import { UsageError } from '../tools/lib/cli.ts';
 import { round } from './lib/distribution.ts';
 import { nowMs } from './lib/lab.ts';

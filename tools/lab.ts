@@ -6,118 +6,167 @@
  *
  *   npm run lab -- --workers 3 --mode stream --rate 20 --burst 500
  *   WORKERS=3 MODE=credit PREFETCH=10 make lab
+ *
+ * Every setting is checked before anything starts: a bad flag, or a worker
+ * setting the sidecar would refuse, is one line and exit status 2; a
+ * process that fails to start is one line with its own reason, exit 1.
  */
-import { parseArgs } from 'node:util';
-import { DELIVERY_MODES, type DeliveryMode } from '@backlog-lab/common/modes';
-import { startSidecar, startWorker, type RunningWorker } from './lib/processes.ts';
-import { createAdminClient } from './lib/queue-client.ts';
+import { DELIVERY_MODES } from '@backlog-lab/common/modes';
+import { createAdminClient, type AdminClient } from '@backlog-lab/harness/admin-client';
+import { STACK_NAMES, startSidecar, startWorker, type RunningSidecar, type RunningWorker, type Stack } from '@backlog-lab/harness/lab-services';
+import { failureReason } from '@backlog-lab/harness/service-process';
+import { loadWorkerConfig } from '../services/worker/src/config.ts';
+import { conflicts } from '../services/worker/src/sidecar-limits.ts';
+import { choiceOption, numberOption, parseFlags, UsageError } from './lib/cli.ts';
 
 const HELP = `Usage: npm run lab -- [options]   (or: make lab WORKERS=3 MODE=stream)
 
-  --workers N        workers to start (env WORKERS, default 2)
-  --mode M           stream | credit | poll (env MODE, default stream)
+  --workers N        workers to start, 0..50 (env WORKERS, default 2)
+  --mode M           ${DELIVERY_MODES.join(' | ')} (env MODE, default stream)
+  --stack S          the workers' client stack: ${STACK_NAMES.join(' | ')} (env STACK, default grpc-js)
   --prefetch N       credit mode prefetch (env PREFETCH, default 1)
   --delay MS         processing delay per message (env PROCESSING_DELAY_MS, default 100)
   --rate R           built-in producer, messages/s (env PRODUCER_RATE, default 15)
   --burst N          messages published at start (env PRODUCER_BURST, default 300)
   --payload BYTES    payload size (env PAYLOAD_BYTES, default 100)
   --high RATIO       share of high-priority messages 0..1 (env HIGH_PRIORITY_RATIO, default 0.05)
-  --port P           sidecar gRPC port (env SIDECAR_GRPC_PORT, default 50051)
+  --port P           sidecar gRPC port, 0 for a free one (env SIDECAR_GRPC_PORT, default 50051)
+  --metrics-port P   sidecar /metrics port (env SIDECAR_METRICS_PORT, default 0: a free one;
+                     workers always get free ports, so the lab runs beside \`make up\`)
   --verbose          print every process's log lines
 
 Keys while running: + add a worker, - stop the newest (SIGTERM), k kill the
-newest (SIGKILL), q or Ctrl-C quit. SIGUSR1 also adds a worker.
+newest (SIGKILL), q or Ctrl-C quit. SIGUSR1 to the lab's pid (printed at
+start) also adds a worker.
 `;
 
 interface LabOptions {
-  workers: number;
-  mode: DeliveryMode;
-  prefetch: number;
-  delay: number;
-  rate: number;
-  burst: number;
-  payload: number;
-  high: number;
-  port: number;
-  verbose: boolean;
+  readonly workers: number;
+  readonly mode: (typeof DELIVERY_MODES)[number];
+  readonly stack: Stack;
+  readonly prefetch: number;
+  readonly delay: number;
+  readonly rate: number;
+  readonly burst: number;
+  readonly payload: number;
+  readonly high: number;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly verbose: boolean;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`lab: ${message}\n\n${HELP}`);
-  process.exit(2);
-}
-
-function parseOptions(): LabOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        workers: { type: 'string' }, mode: { type: 'string' }, prefetch: { type: 'string' }, delay: { type: 'string' },
-        rate: { type: 'string' }, burst: { type: 'string' }, payload: { type: 'string' }, high: { type: 'string' },
-        port: { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
-  }
-  const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
-  const env = process.env;
-  const int = (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) fail(`--${flag} must be ${min}..${max}, got '${raw}'`);
-    return n;
-  };
-  const mode = values.mode ?? env.MODE ?? 'stream';
-  if (!DELIVERY_MODES.includes(mode as DeliveryMode)) fail(`--mode must be one of ${DELIVERY_MODES.join('|')}, got '${mode}'`);
-  return {
-    workers: int('workers', values.workers ?? env.WORKERS, 2, 0, 50),
-    mode: mode as DeliveryMode,
-    prefetch: int('prefetch', values.prefetch ?? env.PREFETCH, 1, 1, 100_000),
-    delay: int('delay', values.delay ?? env.PROCESSING_DELAY_MS, 100, 0, 3_600_000),
-    rate: int('rate', values.rate ?? env.PRODUCER_RATE, 15, 0, 100_000),
-    burst: int('burst', values.burst ?? env.PRODUCER_BURST, 300, 0, 10_000_000),
-    payload: int('payload', values.payload ?? env.PAYLOAD_BYTES, 100, 0, 1024 * 1024),
-    high: int('high', values.high ?? env.HIGH_PRIORITY_RATIO, 0.05, 0, 1),
-    port: int('port', values.port ?? env.SIDECAR_GRPC_PORT, 50051, 1, 65535),
+function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): LabOptions | 'help' {
+  const values = parseFlags(argv, {
+    workers: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string' }, prefetch: { type: 'string' }, delay: { type: 'string' },
+    rate: { type: 'string' }, burst: { type: 'string' }, payload: { type: 'string' }, high: { type: 'string' },
+    port: { type: 'string' }, 'metrics-port': { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+  });
+  if (values.help) return 'help';
+  const options: LabOptions = {
+    workers: numberOption(values.workers, env, { flag: 'workers', env: 'WORKERS', default: 2, min: 0, max: 50 }),
+    mode: choiceOption(values.mode, env, { flag: 'mode', env: 'MODE', default: 'stream', choices: DELIVERY_MODES }),
+    stack: choiceOption(values.stack, env, { flag: 'stack', env: 'STACK', default: 'grpc-js', choices: STACK_NAMES }),
+    prefetch: numberOption(values.prefetch, env, { flag: 'prefetch', env: 'PREFETCH', default: 1, min: 1, max: 100_000 }),
+    delay: numberOption(values.delay, env, { flag: 'delay', env: 'PROCESSING_DELAY_MS', default: 100, min: 0, max: 3_600_000 }),
+    rate: numberOption(values.rate, env, { flag: 'rate', env: 'PRODUCER_RATE', default: 15, min: 0, max: 100_000, integer: false }),
+    burst: numberOption(values.burst, env, { flag: 'burst', env: 'PRODUCER_BURST', default: 300, min: 0, max: 10_000_000 }),
+    payload: numberOption(values.payload, env, { flag: 'payload', env: 'PAYLOAD_BYTES', default: 100, min: 0, max: 1024 * 1024 }),
+    high: numberOption(values.high, env, { flag: 'high', env: 'HIGH_PRIORITY_RATIO', default: 0.05, min: 0, max: 1, integer: false }),
+    port: numberOption(values.port, env, { flag: 'port', env: 'SIDECAR_GRPC_PORT', default: 50051, min: 0, max: 65535 }),
+    metricsPort: numberOption(values['metrics-port'], env, { flag: 'metrics-port', env: 'SIDECAR_METRICS_PORT', default: 0, min: 0, max: 65535 }),
     verbose: values.verbose,
   };
+  return options;
 }
 
-const options = parseOptions();
+function exitWith(code: number, message: string): never {
+  process.stderr.write(`\r\x1b[Klab: ${message}\n`);
+  process.exit(code);
+}
+
+let parsed: LabOptions | 'help';
+try {
+  parsed = parseOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`lab: ${error.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (parsed === 'help') {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const options = parsed;
 const echo = options.verbose;
-const sidecar = await startSidecar({
-  SIDECAR_GRPC_PORT: options.port,
-  SIDECAR_METRICS_PORT: 9464,
-  PRODUCER_RATE: options.rate,
-  PRODUCER_BURST: options.burst,
-  PAYLOAD_BYTES: options.payload,
-  HIGH_PRIORITY_RATIO: options.high,
-}, { echo });
-const admin = createAdminClient(sidecar.address);
+
+/** The environment every worker of this lab gets. */
+const workerEnv = (address: string): Record<string, string | number> => ({
+  SIDECAR_ADDRESS: address,
+  DELIVERY_MODE: options.mode,
+  PREFETCH: options.prefetch,
+  PROCESSING_DELAY_MS: options.delay,
+  LOG_LEVEL: 'info',
+});
+
+let quitting = false;
+let sidecar: RunningSidecar;
+try {
+  sidecar = await startSidecar({
+    SIDECAR_GRPC_PORT: options.port,
+    SIDECAR_METRICS_PORT: options.metricsPort,
+    PRODUCER_RATE: options.rate,
+    PRODUCER_BURST: options.burst,
+    PAYLOAD_BYTES: options.payload,
+    HIGH_PRIORITY_RATIO: options.high,
+  }, { echo });
+} catch (error) {
+  exitWith(1, error instanceof Error ? error.message : String(error));
+}
+const admin: AdminClient = createAdminClient(sidecar.address);
+void sidecar.exited.then((exit) => {
+  if (!quitting) exitWith(1, `the sidecar exited (${exit.code ?? exit.signal}): ${failureReason(sidecar.logs, sidecar.rawOutput)}`);
+});
+
+// The workers' own checks, run here first: a setting the sidecar would refuse stops the lab at once.
+try {
+  const limits = await admin.limits();
+  const env = Object.fromEntries(Object.entries(workerEnv(sidecar.address)).map(([k, v]) => [k, String(v)]));
+  const problems = conflicts(loadWorkerConfig(env), limits);
+  if (problems.length > 0) {
+    await sidecar.kill();
+    exitWith(2, `the sidecar would refuse these workers: ${problems.join('; ')}`);
+  }
+} catch (error) {
+  await sidecar.kill();
+  exitWith(1, `could not ask the sidecar for its limits: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 const workers: RunningWorker[] = [];
 let nextWorker = 1;
 
-async function addWorker(): Promise<void> {
-  const n = nextWorker++;
-  const worker = await startWorker(sidecar.address, `lab-worker-${n}`, {
-    DELIVERY_MODE: options.mode,
-    PREFETCH: options.prefetch,
-    PROCESSING_DELAY_MS: options.delay,
-    WORKER_METRICS_PORT: 9464 + n,
-    WORKER_HEALTH_PORT: 0,
-    LOG_LEVEL: 'info',
-  }, { echo });
-  workers.push(worker);
-  note(`started ${worker.workerId} (metrics on :${worker.metricsPort})`);
-}
-
 function note(message: string): void {
   process.stdout.write(`\r\x1b[K${message}\n`);
+}
+
+async function addWorker(): Promise<void> {
+  const n = nextWorker++;
+  const id = `lab-worker-${n}`;
+  let worker: RunningWorker;
+  try {
+    worker = await startWorker(sidecar.address, id, workerEnv(sidecar.address), { echo, stack: options.stack });
+  } catch (error) {
+    note(`${id} did not start: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  workers.push(worker);
+  note(`started ${worker.workerId} (${options.stack}, metrics on :${worker.metricsPort})`);
+  void worker.exited.then((exit) => {
+    const index = workers.indexOf(worker);
+    if (index < 0 || quitting) return;
+    // Not stopped by the lab: say why, in the worker's own words.
+    workers.splice(index, 1);
+    note(`${worker.workerId} exited (${exit.code ?? exit.signal}): ${failureReason(worker.logs, worker.rawOutput)}`);
+  });
 }
 
 async function removeNewest(how: 'stop' | 'kill'): Promise<void> {
@@ -147,7 +196,6 @@ async function printStatus(): Promise<void> {
   process.stdout.write(`\r\x1b[Kqueue ${depth.reduce((a, b) => a + b, 0)} (high ${depth[2] ?? 0}) | ${parts.join(' | ') || 'no workers'} | done ${t?.acked ?? 0}, lost ${t?.lost ?? 0}, requeued ${t?.requeued ?? 0}`);
 }
 
-let quitting = false;
 async function quit(): Promise<void> {
   if (quitting) return;
   quitting = true;
@@ -167,7 +215,8 @@ process.on('SIGINT', () => { void quit(); });
 process.on('SIGTERM', () => { void quit(); });
 process.on('SIGUSR1', () => { void addWorker(); });
 
-note(`sidecar on ${sidecar.address} (metrics :${sidecar.metricsPort}); mode ${options.mode}${options.mode === 'credit' ? ` prefetch ${options.prefetch}` : ''}, ${options.delay} ms per message`);
+note(`lab pid ${process.pid} (kill -USR1 ${process.pid} adds a worker); sidecar on ${sidecar.address}, metrics on :${sidecar.metricsPort}; mode ${options.mode}${options.mode === 'credit' ? ` prefetch ${options.prefetch}` : ''}, ${options.delay} ms per message`);
+// "In flight" below is the sidecar's count per worker: sent and not yet acked (stream: receipted).
 for (let i = 0; i < options.workers; i++) await addWorker();
 if (process.stdin.isTTY) {
   note('keys: + add worker, - stop newest, k kill newest, q quit');

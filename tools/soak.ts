@@ -6,35 +6,29 @@
  *
  *   npm run soak -- --duration 120 --rate 3000 --workers 50
  */
-import { parseArgs } from 'node:util';
-import { scrape, sum, type Sample } from './lib/prometheus-text.ts';
-import { startSidecar, startWorker, type RunningWorker } from './lib/processes.ts';
-import { createAdminClient } from './lib/queue-client.ts';
+import { createAdminClient } from '@backlog-lab/harness/admin-client';
+import { startSidecar, startWorker, type RunningWorker } from '@backlog-lab/harness/lab-services';
+import { scrape, sum, type Sample } from '@backlog-lab/harness/prometheus-text';
+import { numberOption, parseFlags, UsageError } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run soak -- [--duration SECONDS (default 120)] [--rate MSG_PER_S (default 3000)] [--workers N (default 50)]';
 
-function option(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`soak: --${name} must be an integer ${min}..${max}, got '${raw}'\n${USAGE}`);
-    process.exit(2);
-  }
-  return n;
-}
-
-let values;
+let settings: { duration: number; rate: number; workerCount: number };
 try {
-  ({ values } = parseArgs({ options: { duration: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' } } }));
+  const values = parseFlags(process.argv.slice(2), { duration: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' } });
+  settings = {
+    duration: numberOption(values.duration, {}, { flag: 'duration', default: 120, min: 10, max: 86_400 }),
+    rate: numberOption(values.rate, {}, { flag: 'rate', default: 3000, min: 1, max: 100_000 }),
+    workerCount: numberOption(values.workers, {}, { flag: 'workers', default: 50, min: 3, max: 500 }),
+  };
 } catch (error) {
-  console.error(`soak: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  if (!(error instanceof UsageError)) throw error;
+  console.error(`soak: ${error.message}\n${USAGE}`);
   process.exit(2);
 }
-const duration = option(values.duration, 'duration', 120, 10, 86_400);
-const rate = option(values.rate, 'rate', 3000, 1, 100_000);
-const workerCount = option(values.workers, 'workers', 50, 3, 500);
+const { duration, rate, workerCount } = settings;
 
-// Interrupted: exit through process.exit, whose handler (tools/lib/processes.ts) kills every child.
+// Interrupted: exit through process.exit, whose handler (the harness's service-process.ts) kills every child.
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 

@@ -1,12 +1,12 @@
 /**
  * Starts one of the baseline programs (bench/baseline/*.ts) as its own
  * process and follows its JSON lines on stdout. The lab's services are
- * started with tools/lib/processes.ts instead; this is the same idea for
+ * started through the harness (packages/harness) instead; this is the same idea for
  * programs that are not services.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { splitLines } from '../../tools/lib/processes.ts';
+import { splitLines } from '@backlog-lab/harness/service-process';
 
 export type Line = Record<string, unknown> & { msg?: string };
 

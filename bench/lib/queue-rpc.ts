@@ -6,7 +6,7 @@
  * with the processes under test for the machine's two cores.
  */
 import { loadContract, type StatsResponse__Output } from '@backlog-lab/common/contract';
-import { createAdminClient } from '../../tools/lib/queue-client.ts';
+import { createAdminClient } from '@backlog-lab/harness/admin-client';
 
 /** Messages per Publish RPC: about 1 MiB with 100-byte payloads. */
 export const PUBLISH_BATCH = 10_000;

@@ -1,10 +1,14 @@
 /**
- * The lab's sidecar and workers as real processes, through
- * tools/lib/processes.ts, with two things the bench needs on a busy
- * two-core machine: a start-up deadline longer than its 15 s, and the
- * process handle even when start-up fails, so nothing is left running.
+ * The lab's sidecar and workers as real processes, through the harness,
+ * with a start-up deadline long enough for a busy two-core machine. A
+ * process that fails to start is killed by the harness, with its own error;
+ * one that started is handed to `track`, so a caller can stop it if a later
+ * one fails.
  */
-import { spawnService, type ServiceProcess, type SpawnOptions } from '../../tools/lib/processes.ts';
+import { startSidecar, startWorker } from '@backlog-lab/harness/lab-services';
+import type { ServiceProcess } from '@backlog-lab/harness/service-process';
+
+type Env = Readonly<Record<string, string | number | undefined>>;
 
 export interface LabProcess {
   readonly proc: ServiceProcess;
@@ -18,22 +22,14 @@ export interface LabSidecar extends LabProcess {
 
 const START_TIMEOUT_MS = 60_000;
 
-/**
- * Starts a sidecar on free ports; `track` receives the process before
- * start-up is confirmed, so a caller can kill it if start-up fails.
- */
-export async function launchSidecar(env: SpawnOptions['env'], track: (proc: ServiceProcess) => void): Promise<LabSidecar> {
-  const proc = spawnService('sidecar', 'sidecar', { env: { SIDECAR_GRPC_PORT: 0, SIDECAR_METRICS_PORT: 0, SIDECAR_GRPC_HOST: '127.0.0.1', ...env } });
+export async function launchSidecar(env: Env, track: (proc: ServiceProcess) => void): Promise<LabSidecar> {
+  const proc = await startSidecar(env, { readyTimeoutMs: START_TIMEOUT_MS });
   track(proc);
-  const ready = await proc.waitForLog((r) => r.msg === 'sidecar listening', START_TIMEOUT_MS);
-  return { proc, pid: proc.child.pid ?? 0, address: `127.0.0.1:${Number(ready.grpc_port)}`, metricsPort: Number(ready.metrics_port) };
+  return { proc, pid: proc.pid, address: proc.address, metricsPort: proc.metricsPort };
 }
 
-export async function launchWorker(sidecarAddress: string, workerId: string, env: SpawnOptions['env'], track: (proc: ServiceProcess) => void): Promise<LabProcess> {
-  const proc = spawnService('worker', workerId, {
-    env: { SIDECAR_ADDRESS: sidecarAddress, WORKER_ID: workerId, WORKER_METRICS_PORT: 0, WORKER_HEALTH_PORT: 0, ...env },
-  });
+export async function launchWorker(sidecarAddress: string, workerId: string, env: Env, track: (proc: ServiceProcess) => void): Promise<LabProcess> {
+  const proc = await startWorker(sidecarAddress, workerId, { LOG_LEVEL: 'info', ...env }, { readyTimeoutMs: START_TIMEOUT_MS });
   track(proc);
-  await proc.waitForLog((r) => r.msg === 'worker started', START_TIMEOUT_MS);
-  return { proc, pid: proc.child.pid ?? 0 };
+  return { proc, pid: proc.pid };
 }

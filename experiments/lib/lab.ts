@@ -1,13 +1,14 @@
 /**
- * One scenario's processes: a sidecar and its workers, started the way a user
- * starts them (tools/lib/processes.ts), with the workers exporting their
- * per-message spans to the runner's OTLP receiver. Readiness comes from the
- * services' own log lines; start-up is slow on a busy 2-core machine (the
- * OTel SDK loads for 1.5 to 2.5 s), so the waits here are long.
+ * One scenario's processes: a sidecar and its workers, started through the
+ * harness the way a user starts them, with the workers exporting their
+ * per-message spans to the runner's OTLP receiver. Start-up is slow on a
+ * busy 2-core machine (the OTel SDK loads for 1.5 to 2.5 s), so the waits
+ * here are long.
  */
-import { spawnService, type LogRecord, type ServiceProcess } from '../../tools/lib/processes.ts';
-import { scrape, sum, type Sample as MetricSample } from '../../tools/lib/prometheus-text.ts';
-import { createAdminClient, type AdminClient } from '../../tools/lib/queue-client.ts';
+import { startSidecar, startWorker as startWorkerProcess } from '@backlog-lab/harness/lab-services';
+import type { LogRecord, ServiceProcess } from '@backlog-lab/harness/service-process';
+import { scrape, sum, type Sample as MetricSample } from '@backlog-lab/harness/prometheus-text';
+import { createAdminClient, type AdminClient } from '@backlog-lab/harness/admin-client';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -65,65 +66,40 @@ export interface LabOptions {
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
-  const proc = spawnService('sidecar', 'sidecar', {
-    env: {
-      SIDECAR_GRPC_PORT: 0,
-      SIDECAR_METRICS_PORT: 0,
-      SIDECAR_GRPC_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      // The sidecar's own spans are not needed, and without them a Delivery
-      // carries no traceparent: the message size is the payload plus the
-      // fixed fields, as in the size-sweep model.
-      OTEL_TRACES_EXPORTER: 'none',
-      ...options.sidecarEnv,
-    },
-  });
-  let ready: LogRecord;
-  try {
-    ready = await proc.waitForLog((r) => r.msg === 'sidecar listening', READY_TIMEOUT_MS);
-  } catch (error) {
-    await proc.kill();
-    throw error;
-  }
-  const address = `127.0.0.1:${Number(ready.grpc_port)}`;
-  const sidecar: SidecarHandle = { proc, address, metricsPort: Number(ready.metrics_port), admin: createAdminClient(address) };
+  const proc = await startSidecar({
+    LOG_LEVEL: 'info',
+    // The sidecar's own spans are not needed, and without them a Delivery
+    // carries no traceparent: the message size is the payload plus the
+    // fixed fields, as in the size-sweep model.
+    OTEL_TRACES_EXPORTER: 'none',
+    ...options.sidecarEnv,
+  }, { readyTimeoutMs: READY_TIMEOUT_MS });
+  const address = proc.address;
+  const sidecar: SidecarHandle = { proc, address, metricsPort: proc.metricsPort, admin: createAdminClient(address) };
   const workers: WorkerHandle[] = [];
 
   const startWorker = async (id: string, role: string, delayMs: number, env: Env): Promise<WorkerHandle> => {
-    const worker = spawnService('worker', id, {
-      env: {
-        SIDECAR_ADDRESS: address,
-        WORKER_ID: id,
-        WORKER_METRICS_PORT: 0,
-        WORKER_HEALTH_PORT: 0,
-        LOG_LEVEL: 'debug',
-        PROCESSING_DELAY_MS: delayMs,
-        PROCESSING_JITTER_MS: 0,
-        OTEL_SERVICE_NAME: 'worker',
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${options.otlpEndpoint}/v1/traces`,
-        OTEL_BSP_SCHEDULE_DELAY: 200,
-        OTEL_BSP_MAX_QUEUE_SIZE: 20_000,
-        ...env,
-      },
-    });
-    let started: LogRecord;
-    try {
-      started = await worker.waitForLog((r) => r.msg === 'worker started', READY_TIMEOUT_MS);
-    } catch (error) {
-      await worker.kill();
-      throw error;
-    }
+    const worker = await startWorkerProcess(address, id, {
+      LOG_LEVEL: 'debug',
+      PROCESSING_DELAY_MS: delayMs,
+      PROCESSING_JITTER_MS: 0,
+      OTEL_SERVICE_NAME: 'worker',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${options.otlpEndpoint}/v1/traces`,
+      OTEL_BSP_SCHEDULE_DELAY: 200,
+      OTEL_BSP_MAX_QUEUE_SIZE: 20_000,
+      ...env,
+    }, { readyTimeoutMs: READY_TIMEOUT_MS });
     const handle: WorkerHandle = {
       id,
       role,
       delayMs,
       proc: worker,
-      metricsPort: Number(started.metrics_port),
-      readyAtMs: Date.parse(String(started.time)),
+      metricsPort: worker.metricsPort,
+      readyAtMs: worker.readyAtMs,
       alive: true,
       processed: () => worker.logs.filter((r) => r.msg === 'message processed').map(toProcessed),
     };

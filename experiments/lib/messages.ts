@@ -5,7 +5,7 @@
  * and worker id as attributes. One host, one clock: the difference is exact
  * to microseconds (DESIGN.md section 5, Clocks).
  */
-import type { OtlpReceiver, ReceivedSpan } from '../../tools/lib/otlp-receiver.ts';
+import type { OtlpReceiver, ReceivedSpan } from '@backlog-lab/harness/otlp-receiver';
 import { round } from './distribution.ts';
 import { sleep } from './lab.ts';
 

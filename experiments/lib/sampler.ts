@@ -5,7 +5,7 @@
  *   dispatched (sidecar) - started (worker),
  * the same expression as the PromQL in docs/telemetry.md, valid in every mode.
  */
-import { sum } from '../../tools/lib/prometheus-text.ts';
+import { sum } from '@backlog-lab/harness/prometheus-text';
 import type { Lab, WorkerHandle } from './lab.ts';
 import { nowMs, scrapeWorker, sleep } from './lab.ts';
 

@@ -4,14 +4,14 @@
  * messages to be done, and turning what the services exported into the
  * common part of a scenario's result.
  */
-import type { OtlpReceiver } from '../../tools/lib/otlp-receiver.ts';
+import type { OtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
 import type { OutgoingMessage } from '@backlog-lab/common/contract';
 import { distribution, round } from '../lib/distribution.ts';
 import { startLab, nowMs, sleep, scrapeWorker, type Env, type Lab, type WorkerHandle } from '../lib/lab.ts';
 import { awaitBacklogSpans, messageRecords, type MessageRecord } from '../lib/messages.ts';
 import type { Progress } from '../lib/progress.ts';
 import { maxInTransit, startSampler, type Sample, type Sampler } from '../lib/sampler.ts';
-import { sum } from '../../tools/lib/prometheus-text.ts';
+import { sum } from '@backlog-lab/harness/prometheus-text';
 import type { ModeId } from '../modes.ts';
 import type { ScenarioId } from '../options.ts';
 import type { Profile } from '../profiles.ts';

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
-import { num, startLab } from '../support/lab.ts';
+import { waitFor, workerStats } from '@backlog-lab/harness/admin-client';
+import { num, startInProcessLab } from '../support/in-process-lab.ts';
 
 for (const { mode, limit, env } of [
   { mode: 'credit', limit: 1, env: { DELIVERY_MODE: 'credit', PREFETCH: 1 } },
   { mode: 'poll', limit: 1, env: { DELIVERY_MODE: 'poll' } },
 ] as const) {
   test(`${mode}: in flight per worker never exceeds ${limit}, a worker started later gets work at once, and the backlog splits`, async () => {
-    const lab = await startLab();
+    const lab = await startInProcessLab();
     const ids = await lab.admin.publishMany(150, { payloadBytes: 100 });
     const first = await lab.worker('first', { ...env, PROCESSING_DELAY_MS: 50 });
 

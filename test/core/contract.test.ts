@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT } from '../../tools/lib/processes.ts';
+import { REPO_ROOT } from '@backlog-lab/harness/repo';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PRIORITY_HIGH, PRIORITY_LOW } from '@backlog-lab/common/priority';
-import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
-import { num, startLab } from '../support/lab.ts';
+import { waitFor, workerStats } from '@backlog-lab/harness/admin-client';
+import { num, startInProcessLab } from '../support/in-process-lab.ts';
 
 for (const mode of ['credit', 'poll'] as const) {
   test(`${mode}: a high-priority message published behind a low-priority backlog is processed next`, async () => {
-    const lab = await startLab();
+    const lab = await startInProcessLab();
     await lab.admin.publishMany(40, { priority: PRIORITY_LOW, idPrefix: 'low' });
     const worker = await lab.worker('w', { DELIVERY_MODE: mode, PREFETCH: 1, PROCESSING_DELAY_MS: 50 });
     await waitFor('a few low-priority messages done', () => (worker.processedIds().length >= 3 ? true : undefined));
@@ -24,7 +24,7 @@ for (const mode of ['credit', 'poll'] as const) {
 }
 
 test('stream: a high-priority message waits behind every message already in transit', async () => {
-  const lab = await startLab();
+  const lab = await startInProcessLab();
   await lab.admin.publishMany(2000, { priority: PRIORITY_LOW, idPrefix: 'low' });
   const worker = await lab.worker('w', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 5 });
   await waitFor('the stream to fill', async () => (num(workerStats(await lab.admin.stats(), 'w').inFlight) >= 300 ? true : undefined));

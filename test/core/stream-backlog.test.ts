@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor, waitForSteady, workerStats } from '../../tools/lib/queue-client.ts';
-import { num, startLab } from '../support/lab.ts';
+import { waitFor, waitForSteady, workerStats } from '@backlog-lab/harness/admin-client';
+import { num, startInProcessLab } from '../support/in-process-lab.ts';
 
 test('stream: hundreds of small messages sit in one slow worker\'s backlog, and a worker started later gets none of them', async () => {
-  const lab = await startLab();
+  const lab = await startInProcessLab();
   const ids = await lab.admin.publishMany(3000, { payloadBytes: 100 });
   const first = await lab.worker('first', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 200 });
 

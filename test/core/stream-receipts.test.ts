@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scrape, sum } from '../../tools/lib/prometheus-text.ts';
-import { waitFor, workerStats } from '../../tools/lib/queue-client.ts';
-import { num, startLab } from '../support/lab.ts';
+import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
+import { waitFor, workerStats } from '@backlog-lab/harness/admin-client';
+import { num, startInProcessLab } from '../support/in-process-lab.ts';
 
 test('stream: a fast worker receipts many messages per call, a slow one each message soon after it finishes', async () => {
-  const lab = await startLab();
+  const lab = await startInProcessLab();
   await lab.admin.publishMany(3000, { payloadBytes: 100 });
   const fast = await lab.worker('fast', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 0 });
   await waitFor('3000 receipted', async () => (num(workerStats(await lab.admin.stats(), 'fast').acked) === 3000 ? true : undefined), 60_000);
-  const metrics = await scrape(lab.sidecar.metricsPort);
+  const metrics = await scrape(lab.metricsPort);
   const ids = sum(metrics, 'sidecar_receipt_batch_ids_sum');
   const calls = sum(metrics, 'sidecar_receipt_batch_ids_count');
   assert.equal(ids, 3000);

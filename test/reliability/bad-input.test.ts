@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { ConsumeRequest, Delivery__Output, QueueClient } from '@backlog-lab/common/contract';
-import { waitFor, waitForSteady, workerStats } from '../../tools/lib/queue-client.ts';
-import { num, startLab, type TestLab } from '../support/lab.ts';
+import { waitFor, waitForSteady, workerStats } from '@backlog-lab/harness/admin-client';
+import { num, startInProcessLab, type InProcessLab } from '../support/in-process-lab.ts';
 
 function unary<Req, Res>(call: (req: Req, cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown, request: Req): Promise<{ error: grpc.ServiceError | null; response: Res | undefined }> {
   return new Promise((resolve) => {
@@ -26,22 +26,22 @@ function consume(client: QueueClient, requests: ConsumeRequest[], opts: { closeA
   });
 }
 
-async function stillServing(lab: TestLab, id: string): Promise<void> {
+async function stillServing(lab: InProcessLab, id: string): Promise<void> {
   // High priority, so it does not wait behind whatever the test left queued.
   const [published] = await lab.admin.publish([{ id, priority: 2, payload: Buffer.alloc(5) }]);
   const worker = await lab.worker(`ok-${id}`, { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 0 });
   await waitFor('a well-behaved worker to be served', () => (worker.processedIds().includes(published ?? '') ? true : undefined));
-  await worker.kill();
+  await worker.stop();
 }
 
 test('Publish rejects bad messages with a clear status and enqueues none of the batch', async () => {
-  const lab = await startLab({ MAX_PAYLOAD_BYTES: 1000, MAX_QUEUED: 50 });
+  const lab = await startInProcessLab({ MAX_PAYLOAD_BYTES: 1000, MAX_QUEUED: 50 });
   const client = lab.admin.raw;
   const publish = client.Publish.bind(client) as (r: unknown, cb: (e: grpc.ServiceError | null, r?: unknown) => void) => unknown;
   const cases: [string, unknown, grpc.status, RegExp][] = [
     ['priority out of range', { messages: [{ priority: 1 }, { priority: 3 }] }, grpc.status.INVALID_ARGUMENT, /messages\[1\]\.priority must be 0\.\.2, got 3/],
     ['payload above the limit', { messages: [{ payload: Buffer.alloc(1001) }] }, grpc.status.RESOURCE_EXHAUSTED, /1001 bytes; the limit is 1000/],
-    ['duplicate ids in a batch', { messages: [{ id: 'a' }, { id: 'a' }] }, grpc.status.ALREADY_EXISTS, /'a' is already queued/],
+    ['duplicate ids in a batch', { messages: [{ id: 'a' }, { id: 'a' }] }, grpc.status.ALREADY_EXISTS, /"a" is already queued/],
     ['an id with spaces', { messages: [{ id: 'has space' }] }, grpc.status.INVALID_ARGUMENT, /id must be 1\.\.128 printable/],
     ['more than the queue may hold', { messages: Array.from({ length: 51 }, () => ({})) }, grpc.status.RESOURCE_EXHAUSTED, /the limit is 50/],
   ];
@@ -57,77 +57,88 @@ test('Publish rejects bad messages with a clear status and enqueues none of the 
   await stillServing(lab, 'after-publish');
 });
 
-test('Consume: a bad hello, a missing hello, a second hello and foreign or unknown acks end that stream only', async () => {
-  const lab = await startLab({ MAX_PREFETCH: 100, HELLO_TIMEOUT_MS: 500 });
+test('Consume: a bad hello, a missing hello, a second hello, empty or foreign acks end that stream only', async () => {
+  const lab = await startInProcessLab({ MAX_PREFETCH: 100, HELLO_TIMEOUT_MS: 500 });
   const client = lab.admin.raw;
   const hello = (prefetch: number, workerId = 'bad'): ConsumeRequest => ({ hello: { workerId, prefetch } });
   for (const [what, requests, code, details] of [
-    ['prefetch 0', [hello(0)], grpc.status.INVALID_ARGUMENT, /prefetch must be 1\.\.100, got 0/],
+    ['prefetch 0', [hello(0)], grpc.status.INVALID_ARGUMENT, /prefetch must be 1\.\.100 \(the sidecar's MAX_PREFETCH\), got 0/],
     ['prefetch above the maximum', [hello(101)], grpc.status.INVALID_ARGUMENT, /got 101/],
-    ['a negative prefetch (wraps to 2^32-1 as uint32)', [hello(-1)], grpc.status.INVALID_ARGUMENT, /got 4294967295/],
-    ['an ack before the hello', [{ ack: { messageId: 'x' } }], grpc.status.INVALID_ARGUMENT, /first message on Consume must be a hello/],
+    ['a negative prefetch (arrives as 2^32-1: uint32)', [hello(-1)], grpc.status.INVALID_ARGUMENT, /got 4294967295/],
+    ['an ack before the hello', [{ ack: { ackIds: ['x'] } }], grpc.status.INVALID_ARGUMENT, /first message on Consume must be a hello/],
     ['an empty worker id', [hello(1, '')], grpc.status.INVALID_ARGUMENT, /worker_id/],
     ['a second hello', [hello(1), hello(1)], grpc.status.INVALID_ARGUMENT, /only the first message may be a hello/],
-    ['an ack for an unknown id', [hello(1), { ack: { messageId: 'nope' } }], grpc.status.NOT_FOUND, /nope is not in flight/],
+    ['an ack with no ids', [hello(1), { ack: { ackIds: [] } }], grpc.status.INVALID_ARGUMENT, /ack\.ack_ids must hold 1\.\.1000 ids, got 0/],
+    ['an ack id with a space', [hello(1), { ack: { ackIds: ['a b'] } }], grpc.status.INVALID_ARGUMENT, /ack\.ack_ids\[0\] must be 1\.\.128 printable/],
+    ['an ack id never delivered', [hello(1), { ack: { ackIds: ['nope'] } }], grpc.status.FAILED_PRECONDITION, /not delivered on this stream/],
     ['no hello at all', [], grpc.status.DEADLINE_EXCEEDED, /no hello within 500 ms/],
   ] as const) {
-    const { status } = await consume(client, [...requests]);
+    const { status } = await consume(client, [...requests] as ConsumeRequest[]);
     assert.equal(status.code, code, what);
     assert.match(status.details, details, what);
   }
 
-  // Stream A holds a message; stream B acks it: B is refused, A keeps it.
+  // Stream A holds a message. A second stream under A's worker id is refused;
+  // stream B acks A's ack id and is refused; a unary Ack cannot take it either.
   await lab.admin.publish([{ id: 'held', priority: 1, payload: Buffer.alloc(5) }]);
   const a = client.Consume();
   a.on('error', () => undefined);
   a.write(hello(1, 'holder'));
-  await new Promise<void>((resolve) => a.once('data', () => { resolve(); }));
-  const foreign = await consume(client, [hello(1, 'holder'), { ack: { messageId: 'held' } }]);
+  const held = await new Promise<Delivery__Output>((resolve) => a.once('data', resolve));
+  const twin = await consume(client, [hello(1, 'holder')]);
+  assert.equal(twin.status.code, grpc.status.ALREADY_EXISTS);
+  const foreign = await consume(client, [hello(1, 'thief'), { ack: { ackIds: [held.ackId] } }]);
   assert.equal(foreign.status.code, grpc.status.FAILED_PRECONDITION);
+  const { error } = await unary(client.Ack.bind(client) as never, { workerId: 'holder', ackId: held.ackId });
+  assert.equal(error?.code, grpc.status.NOT_FOUND);
   assert.equal(num(workerStats(await lab.admin.stats(), 'holder').inFlight), 1);
-  // A unary Ack cannot take a credit-stream message either: the credit would leak.
-  const { error } = await unary(client.Ack.bind(client) as never, { workerId: 'holder', messageId: 'held' });
-  assert.equal(error?.code, grpc.status.FAILED_PRECONDITION);
-  a.write({ ack: { messageId: 'held' } });
+  a.write({ ack: { ackIds: [held.ackId] } });
   await waitFor('the real ack', async () => (num((await lab.admin.stats()).totals?.acked) === 1 ? true : undefined));
   a.cancel();
   await stillServing(lab, 'after-consume');
 });
 
-test('Pull and Ack: out-of-range timeout, unknown and repeated acks get clear answers', async () => {
-  const lab = await startLab({ LONG_POLL_MAX_MS: 1000 });
+test('Pull and Ack: out-of-range timeout, foreign, unknown and repeated acks get clear answers', async () => {
+  const lab = await startInProcessLab({ LONG_POLL_MAX_MS: 1000 });
   const client = lab.admin.raw;
   const pull = client.Pull.bind(client) as never;
   const ack = client.Ack.bind(client) as never;
   const tooLong = await unary<unknown, unknown>(pull, { workerId: 'p', timeoutMs: 1001 });
   assert.equal(tooLong.error?.code, grpc.status.INVALID_ARGUMENT);
-  assert.match(tooLong.error.details, /timeout_ms must be 0\.\.1000, got 1001/);
+  assert.match(tooLong.error.details, /timeout_ms must be 0\.\.1000 \(the sidecar's LONG_POLL_MAX_MS\), got 1001/);
   const empty = await unary<unknown, { message: unknown }>(pull, { workerId: 'p', timeoutMs: 50 });
   assert.equal(empty.error, null);
   assert.equal(empty.response?.message, null);
 
   await lab.admin.publish([{ id: 'm1', priority: 1, payload: Buffer.alloc(5) }]);
-  const got = await unary<unknown, { message: { id: string } | null }>(pull, { workerId: 'p', timeoutMs: 1000 });
-  assert.equal(got.response?.message?.id, 'm1');
-  const byOther = await unary<unknown, unknown>(ack, { workerId: 'q', messageId: 'm1' });
-  assert.equal(byOther.error?.code, grpc.status.FAILED_PRECONDITION);
-  const first = await unary<unknown, { outcome: string }>(ack, { workerId: 'p', messageId: 'm1' });
+  const got = await unary<unknown, { message: Delivery__Output | null; leaseMs: number }>(pull, { workerId: 'p', timeoutMs: 1000 });
+  const message = got.response?.message;
+  assert.equal(message?.id, 'm1');
+  assert.equal(got.response?.leaseMs, lab.config.pollLeaseMs);
+  const ackId = message.ackId;
+  // Another worker id with the very ack id: NOT_FOUND, as for an id nobody holds.
+  const byOther = await unary<unknown, unknown>(ack, { workerId: 'q', ackId });
+  assert.equal(byOther.error?.code, grpc.status.NOT_FOUND);
+  const malformed = await unary<unknown, unknown>(ack, { workerId: 'p', ackId: 'x'.repeat(129) });
+  assert.equal(malformed.error?.code, grpc.status.INVALID_ARGUMENT);
+  const first = await unary<unknown, { outcome: string }>(ack, { workerId: 'p', ackId });
   assert.equal(first.response?.outcome, 'ACK_OUTCOME_ACKED');
-  const again = await unary<unknown, { outcome: string }>(ack, { workerId: 'p', messageId: 'm1' });
+  const again = await unary<unknown, { outcome: string }>(ack, { workerId: 'p', ackId });
   assert.equal(again.response?.outcome, 'ACK_OUTCOME_ALREADY_ACKED');
-  const unknown = await unary<unknown, unknown>(ack, { workerId: 'p', messageId: 'never-sent' });
+  const unknown = await unary<unknown, unknown>(ack, { workerId: 'p', ackId: 'never-sent' });
   assert.equal(unknown.error?.code, grpc.status.NOT_FOUND);
   assert.equal(num((await lab.admin.stats()).totals?.acked), 1);
 });
 
-test('Receipt: bad batches are refused; ids not held on this worker\'s stream are ignored, not counted', async () => {
-  const lab = await startLab();
+test('Receipt: bad batches are refused; ack ids not held on this worker\'s stream are ignored, not counted', async () => {
+  const lab = await startInProcessLab({ RECEIPT_GRACE_MS: 200 });
   const client = lab.admin.raw;
   const receipt = client.Receipt.bind(client) as never;
   for (const [what, request, details] of [
-    ['no ids', { workerId: 's', messageIds: [] }, /message_ids must hold 1\.\.1000 ids, got 0/],
-    ['1001 ids', { workerId: 's', messageIds: Array.from({ length: 1001 }, (_, i) => `m${i}`) }, /got 1001/],
-    ['an empty worker id', { workerId: '', messageIds: ['x'] }, /worker_id/],
+    ['no ids', { workerId: 's', ackIds: [] }, /ack_ids must hold 1\.\.1000 ids, got 0/],
+    ['1001 ids', { workerId: 's', ackIds: Array.from({ length: 1001 }, (_, i) => `m${i}`) }, /got 1001/],
+    ['an empty worker id', { workerId: '', ackIds: ['x'] }, /worker_id/],
+    ['an id of 129 characters', { workerId: 's', ackIds: ['x'.repeat(129)] }, /ack_ids\[0\] must be 1\.\.128/],
   ] as const) {
     const { error } = await unary<unknown, unknown>(receipt, request);
     assert.equal(error?.code, grpc.status.INVALID_ARGUMENT, what);
@@ -138,19 +149,21 @@ test('Receipt: bad batches are refused; ids not held on this worker\'s stream ar
   await lab.admin.publish([{ id: 'streamed', priority: 2, payload: Buffer.alloc(5) }]);
   const subscription = client.Subscribe({ workerId: 's' });
   subscription.on('error', () => undefined);
-  const first = await new Promise<Delivery__Output>((resolve) => subscription.once('data', resolve));
-  assert.equal(first.id, 'streamed');
+  const streamed = await new Promise<Delivery__Output>((resolve) => subscription.once('data', resolve));
+  assert.equal(streamed.id, 'streamed');
   subscription.cancel();
-  await waitFor('the stream to close', async () => (workerStats(await lab.admin.stats(), 's').connected ? undefined : true));
+  await waitFor('the grace to pass and the message to count lost', async () => (num(workerStats(await lab.admin.stats(), 's').lost) === 1 ? true : undefined));
   await lab.admin.publish([{ id: 'pulled', priority: 1, payload: Buffer.alloc(5) }]);
-  const pulled = await unary<unknown, { message: { id: string } | null }>(client.Pull.bind(client) as never, { workerId: 'p', timeoutMs: 1000 });
-  assert.equal(pulled.response?.message?.id, 'pulled');
+  const pulled = await unary<unknown, { message: Delivery__Output | null }>(client.Pull.bind(client) as never, { workerId: 'p', timeoutMs: 1000 });
+  const pulledMessage = pulled.response?.message;
+  assert.equal(pulledMessage?.id, 'pulled');
 
-  // The stream ended first: its message was counted lost, and a late receipt changes nothing.
-  const late = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 's', messageIds: ['streamed'] });
+  // The stream ended longer than the grace ago: a late receipt changes nothing.
+  const late = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 's', ackIds: [streamed.ackId] });
   assert.deepEqual({ ...late.response }, { counted: 0, ignored: 1 });
   // A receipt cannot settle a pulled message (it must be acked), nor an Ack a streamed one.
-  const wrongMode = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 'p', messageIds: ['pulled', 'pulled', 'never-sent'] });
+  const pulledAck = pulledMessage.ackId;
+  const wrongMode = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 'p', ackIds: [pulledAck, pulledAck, 'never-sent'] });
   assert.deepEqual({ ...wrongMode.response }, { counted: 0, ignored: 3 });
   const stats = await lab.admin.stats();
   assert.equal(num(workerStats(stats, 's').lost), 1);
@@ -160,10 +173,11 @@ test('Receipt: bad batches are refused; ids not held on this worker\'s stream ar
   await lab.admin.publish([{ id: 'streamed-2', priority: 2, payload: Buffer.alloc(5) }]);
   const second = client.Subscribe({ workerId: 's2' });
   second.on('error', () => undefined);
-  assert.equal((await new Promise<Delivery__Output>((resolve) => second.once('data', resolve))).id, 'streamed-2');
-  const ack = await unary<unknown, unknown>(client.Ack.bind(client) as never, { workerId: 's2', messageId: 'streamed-2' });
-  assert.equal(ack.error?.code, grpc.status.FAILED_PRECONDITION);
-  const counted = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 's2', messageIds: ['streamed-2', 'streamed-2'] });
+  const delivered = await new Promise<Delivery__Output>((resolve) => second.once('data', resolve));
+  assert.equal(delivered.id, 'streamed-2');
+  const ack = await unary<unknown, unknown>(client.Ack.bind(client) as never, { workerId: 's2', ackId: delivered.ackId });
+  assert.equal(ack.error?.code, grpc.status.NOT_FOUND);
+  const counted = await unary<unknown, { counted: number; ignored: number }>(receipt, { workerId: 's2', ackIds: [delivered.ackId, delivered.ackId] });
   assert.deepEqual({ ...counted.response }, { counted: 1, ignored: 1 });
   assert.equal(num(workerStats(await lab.admin.stats(), 's2').inFlight), 0);
   second.cancel();
@@ -192,10 +206,10 @@ function hoardingSubscribe(port: number, workerId: string): ClientHttp2Session {
 }
 
 test('clients that never read, or send garbage bytes, cannot make the sidecar buffer without limit', async () => {
-  const lab = await startLab();
-  const hoarders = Array.from({ length: 40 }, (_, i) => hoardingSubscribe(lab.sidecar.grpcPort, `hoarder-${i}`));
+  const lab = await startInProcessLab();
+  const hoarders = Array.from({ length: 40 }, (_, i) => hoardingSubscribe(lab.grpcPort, `hoarder-${i}`));
   for (let i = 0; i < 10; i++) {
-    const socket = connect(lab.sidecar.grpcPort, '127.0.0.1');
+    const socket = connect(lab.grpcPort, '127.0.0.1');
     socket.on('error', () => undefined);
     socket.end(Buffer.from(`garbage ${i} \x00\xff\x13 not http/2`));
   }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAdminClient, waitFor } from '../../tools/lib/queue-client.ts';
-import { startSidecar, startWorker, type RunningWorker } from '../../tools/lib/processes.ts';
-import { num } from '../support/lab.ts';
-import { freePort } from '../support/free-port.ts';
+import { createAdminClient, waitFor } from '@backlog-lab/harness/admin-client';
+import { startSidecar, startWorker, type RunningWorker } from '@backlog-lab/harness/lab-services';
+import { num } from '../support/process-lab.ts';
+import { freePort } from '@backlog-lab/harness/free-port';
 
 
 test('sidecar restart: workers in every mode reconnect with backoff, without crashing or spinning, and resume', async () => {

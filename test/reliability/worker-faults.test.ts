@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scrape, sum } from '../../tools/lib/prometheus-text.ts';
-import { waitFor, workerStats, type AdminClient } from '../../tools/lib/queue-client.ts';
-import type { RunningWorker } from '../../tools/lib/processes.ts';
-import { num, startLab } from '../support/lab.ts';
+import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
+import { waitFor, workerStats, type AdminClient } from '@backlog-lab/harness/admin-client';
+import type { RunningWorker } from '@backlog-lab/harness/lab-services';
+import { num, startProcessLab } from '../support/process-lab.ts';
 
 /**
  * Waits until the worker has finished `done` messages, is busy with the next,
@@ -24,7 +24,7 @@ async function processedBy(admin: AdminClient, expected: number): Promise<void> 
 }
 
 test('stream: SIGKILL loses exactly what was dispatched to the worker and not finished, counted in Stats and metrics', async () => {
-  const lab = await startLab();
+  const lab = await startProcessLab();
   await lab.admin.publishMany(2000);
   const victim = await lab.worker('victim', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 400 });
   await busyAfter(lab.admin, victim, 2);
@@ -50,7 +50,7 @@ for (const { mode, env, inHand, handedBack } of [
   { mode: 'poll', env: { DELIVERY_MODE: 'poll' }, inHand: 1, handedBack: 0 },
 ] as const) {
   test(`${mode}: SIGTERM finishes and acks the message in hand, hands back the rest, exits 0 within the drain time`, async () => {
-    const lab = await startLab();
+    const lab = await startProcessLab();
     const ids = await lab.admin.publishMany(30);
     const leaving = await lab.worker('leaving', { ...env, PROCESSING_DELAY_MS: 1000, WORKER_DRAIN_MS: 5000 });
     await busyAfter(lab.admin, leaving, 1);
@@ -77,7 +77,7 @@ for (const { mode, env, inHand, handedBack } of [
 }
 
 test('stream: SIGTERM finishes the message in hand and exits 0; what was in transit is lost, as stream mode must', async () => {
-  const lab = await startLab();
+  const lab = await startProcessLab();
   await lab.admin.publishMany(1000);
   const leaving = await lab.worker('leaving', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 600 });
   await busyAfter(lab.admin, leaving, 1);
@@ -92,27 +92,37 @@ test('stream: SIGTERM finishes the message in hand and exits 0; what was in tran
   assert.equal(num(workerStats(await lab.admin.stats(), 'leaving').lost), num(before.dispatched) - 2);
 });
 
-for (const { mode, env } of [
-  { mode: 'credit', env: { DELIVERY_MODE: 'credit', PREFETCH: 1 } },
-  { mode: 'poll', env: { DELIVERY_MODE: 'poll' } },
-] as const) {
-  test(`${mode}: a stuck worker's message is requeued at the ack deadline; its late ack is answered and not counted twice`, async () => {
-    const lab = await startLab({ ACK_DEADLINE_MS: 800 });
-    const [id] = await lab.admin.publish([{ id: 'slow-one', priority: 1, payload: Buffer.alloc(10) }]);
-    const slow = await lab.worker('slow', { ...env, PROCESSING_DELAY_MS: 3000 });
-    await waitFor('requeued by the deadline', async () => (num(workerStats(await lab.admin.stats(), 'slow').requeued) === 1 ? true : undefined));
-    const fast = await lab.worker('fast', { ...env, PROCESSING_DELAY_MS: 0 });
-    await waitFor('the fast worker to finish it', () => (fast.processedIds().includes(id ?? '') ? true : undefined));
-    await waitFor('the slow worker to give up', () => (slow.logs.some((r) => r.msg === 'message processed') ? true : undefined));
-    // A poll worker hears EXPIRED; a credit ack travels on the stream unanswered.
-    if (mode === 'poll') assert.equal(slow.logs.find((r) => r.msg === 'message processed')?.outcome, 'ack_lost');
-    assert.equal(fast.logs.find((r) => r.msg === 'message processed')?.attempt, 2);
-    const stats = await lab.admin.stats();
-    assert.equal(num(stats.totals?.acked), 1);
-    assert.equal(num(stats.totals?.requeued), 1);
-    assert.equal(num(workerStats(stats, 'slow').acked), 0);
-    const metrics = await scrape(lab.sidecar.metricsPort);
-    assert.equal(sum(metrics, 'sidecar_messages_requeued_total', { reason: 'deadline' }), 1);
-    assert.equal(sum(metrics, 'sidecar_messages_acked_total'), 1);
-  });
-}
+test('credit: a stuck worker\'s message is requeued at the ack deadline; its late ack is not counted twice', async () => {
+  const lab = await startProcessLab({ ACK_DEADLINE_MS: 800 });
+  const env = { DELIVERY_MODE: 'credit', PREFETCH: 1 };
+  const [id] = await lab.admin.publish([{ id: 'slow-one', priority: 1, payload: Buffer.alloc(10) }]);
+  const slow = await lab.worker('slow', { ...env, PROCESSING_DELAY_MS: 3000 });
+  await waitFor('requeued by the deadline', async () => (num(workerStats(await lab.admin.stats(), 'slow').requeued) === 1 ? true : undefined));
+  const fast = await lab.worker('fast', { ...env, PROCESSING_DELAY_MS: 0 });
+  await waitFor('the fast worker to finish it', () => (fast.processedIds().includes(id ?? '') ? true : undefined));
+  await waitFor('the slow worker to finish too', () => (slow.logs.some((r) => r.msg === 'message processed') ? true : undefined));
+  assert.equal(fast.logs.find((r) => r.msg === 'message processed')?.attempt, 2);
+  const stats = await lab.admin.stats();
+  assert.equal(num(stats.totals?.acked), 1);
+  assert.equal(num(stats.totals?.requeued), 1);
+  assert.equal(num(workerStats(stats, 'slow').acked), 0);
+  const metrics = await scrape(lab.sidecar.metricsPort);
+  assert.equal(sum(metrics, 'sidecar_messages_requeued_total', { reason: 'deadline' }), 1);
+  assert.equal(sum(metrics, 'sidecar_messages_acked_total'), 1);
+});
+
+test('poll: a worker slower than its lease keeps its message by extending the lease: no redelivery, one ack', async () => {
+  const lab = await startProcessLab({ POLL_LEASE_MS: 300 });
+  const [id] = await lab.admin.publish([{ id: 'slow-one', priority: 1, payload: Buffer.alloc(10) }]);
+  const slow = await lab.worker('slow', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 2000 });
+  await waitFor('the slow worker to hold it', async () => (num(workerStats(await lab.admin.stats(), 'slow').inFlight) === 1 ? true : undefined));
+  // Another worker is ready the whole time: a lapsed lease would hand it the message.
+  const other = await lab.worker('other', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 0 });
+  await waitFor('the slow worker to finish', () => (slow.processedIds().includes(id ?? '') ? true : undefined), 20_000);
+  assert.equal(slow.logs.find((r) => r.msg === 'message processed')?.outcome, 'ok');
+  assert.deepEqual(other.processedIds(), []);
+  const stats = await lab.admin.stats();
+  assert.equal(num(stats.totals?.requeued), 0);
+  assert.equal(num(stats.totals?.acked), 1);
+  assert.equal(num(stats.totals?.dispatched), 1);
+});

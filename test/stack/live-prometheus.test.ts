@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT } from '../../tools/lib/processes.ts';
-import { parseMetrics } from '../../tools/lib/prometheus-text.ts';
-import { waitFor } from '../../tools/lib/queue-client.ts';
-import { startLab, type TestLab } from '../support/lab.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../../tools/lib/otlp-receiver.ts';
+import { REPO_ROOT } from '@backlog-lab/harness/repo';
+import { parseMetrics } from '@backlog-lab/harness/prometheus-text';
+import { waitFor } from '@backlog-lab/harness/admin-client';
+import { startProcessLab, type ProcessLab } from '../support/process-lab.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
 import { allDashboardQueries, metricNames } from './dashboards.ts';
-import { freePort } from '../support/free-port.ts';
+import { freePort } from '@backlog-lab/harness/free-port';
 
 /**
  * A real Prometheus (Debian's package) scrapes a running local lab: a sidecar
@@ -22,7 +22,7 @@ import { freePort } from '../support/free-port.ts';
 const SCRAPE_INTERVAL = '2s';
 
 
-let lab: TestLab;
+let lab: ProcessLab;
 let prometheus: ChildProcess;
 let promUrl = '';
 let dataDir = '';
@@ -47,16 +47,16 @@ before(async () => {
   // Traces are sampled and exported (to a local sink), so histograms carry exemplars.
   receiver = await startOtlpReceiver();
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_EXPORTER: 'otlp' };
-  lab = await startLab({ ...otel, ACK_DEADLINE_MS: 1000, PRODUCER_RATE: 40, HIGH_PRIORITY_RATIO: 0.2 });
+  lab = await startProcessLab({ ...otel, ACK_DEADLINE_MS: 1000, PRODUCER_RATE: 40, HIGH_PRIORITY_RATIO: 0.2 });
   const workers = await Promise.all([
     lab.worker('p-stream', { ...otel, DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 200 }),
     lab.worker('p-credit', { ...otel, DELIVERY_MODE: 'credit', PREFETCH: 2, PROCESSING_DELAY_MS: 20 }),
     lab.worker('p-poll', { ...otel, DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 20 }),
   ]);
   await lab.admin.publishMany(1500, { priority: 0 });
-  // A stream worker that dies (lost messages) and a poll worker that stalls (a requeue and a redelivery).
+  // A stream worker that dies (lost messages) and a credit worker that stalls past the ack deadline (a requeue and a redelivery).
   const doomed = await lab.worker('p-doomed', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 60_000 });
-  const stuck = await lab.worker('p-stuck', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 60_000 });
+  const stuck = await lab.worker('p-stuck', { DELIVERY_MODE: 'credit', PREFETCH: 1, PROCESSING_DELAY_MS: 60_000 });
   await waitFor('the doomed and stuck workers to hold messages', async () => {
     const stats = await lab.admin.stats();
     return stats.workers.filter((w) => ['p-doomed', 'p-stuck'].includes(w.workerId) && Number(w.inFlight) > 0).length === 2 ? true : undefined;

@@ -1,6 +1,6 @@
 /** Runs one of the repository's scripts as a user would (`node <script> ...` from the root) and collects its output. */
 import { spawn } from 'node:child_process';
-import { REPO_ROOT } from '../../tools/lib/processes.ts';
+import { REPO_ROOT } from '@backlog-lab/harness/repo';
 
 export interface ScriptResult {
   readonly code: number | null;

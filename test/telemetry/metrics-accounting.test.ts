@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scrape, sum, type Sample } from '../../tools/lib/prometheus-text.ts';
-import { waitFor, waitForSteady, workerStats } from '../../tools/lib/queue-client.ts';
-import type { RunningWorker } from '../../tools/lib/processes.ts';
-import { num, startLab } from '../support/lab.ts';
+import { scrape, sum, type Sample } from '@backlog-lab/harness/prometheus-text';
+import { waitFor, waitForSteady, workerStats } from '@backlog-lab/harness/admin-client';
+import { num, startInProcessLab, type InProcessWorker } from '../support/in-process-lab.ts';
 
 /**
  * Each worker spends 2.5 s on every message. A moment after it starts one,
@@ -13,8 +12,8 @@ import { num, startLab } from '../support/lab.ts';
 const DELAY_MS = 2500;
 
 test('metrics add up exactly across the sidecar and every worker, and in transit from metrics equals Stats', async () => {
-  const lab = await startLab();
-  const workers: RunningWorker[] = await Promise.all([
+  const lab = await startInProcessLab();
+  const workers: InProcessWorker[] = await Promise.all([
     lab.worker('m-stream', { DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: DELAY_MS }),
     lab.worker('m-credit', { DELIVERY_MODE: 'credit', PREFETCH: 5, PROCESSING_DELAY_MS: DELAY_MS }),
     lab.worker('m-poll', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: DELAY_MS }),
@@ -31,8 +30,8 @@ test('metrics add up exactly across the sidecar and every worker, and in transit
       return scraped.every((s) => sum(s, 'worker_messages_started_total') === round && sum(s, 'worker_busy') === 1) ? true : undefined;
     }, 30_000, 50);
     // The stream worker's window fills while it is busy; count once it is full.
-    await waitForSteady('dispatching', async () => sum(await scrape(lab.sidecar.metricsPort), 'sidecar_messages_dispatched_total'));
-    const sidecar = await scrape(lab.sidecar.metricsPort);
+    await waitForSteady('dispatching', async () => sum(await scrape(lab.metricsPort), 'sidecar_messages_dispatched_total'));
+    const sidecar = await scrape(lab.metricsPort);
     const perWorker = new Map<string, Sample[]>();
     for (const w of workers) perWorker.set(w.workerId, await scrape(w.metricsPort));
     const stats = await lab.admin.stats();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scrape } from '../../tools/lib/prometheus-text.ts';
-import { waitFor } from '../../tools/lib/queue-client.ts';
-import { startOtlpReceiver } from '../../tools/lib/otlp-receiver.ts';
-import { num, startLab } from '../support/lab.ts';
+import { scrape } from '@backlog-lab/harness/prometheus-text';
+import { waitFor } from '@backlog-lab/harness/admin-client';
+import { startOtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
+import { num, startProcessLab } from '../support/process-lab.ts';
 
 const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
@@ -17,7 +17,7 @@ test('each message is one exported trace: send -> backlog wait -> process, and t
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_BSP_SCHEDULE_DELAY: '100',
     });
-    const lab = await startLab(otel('sidecar'));
+    const lab = await startProcessLab(otel('sidecar'));
     const workers = await Promise.all([
       lab.worker('t-stream', { ...otel('worker'), DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 20 }),
       lab.worker('t-credit', { ...otel('worker'), DELIVERY_MODE: 'credit', PROCESSING_DELAY_MS: 20 }),

@@ -24,15 +24,22 @@ export interface IntSpec {
   max: number;
 }
 
+/** What a string variable must look like: a pattern or a test, and how to say it. */
+export type StringCheck = ({ pattern: RegExp } | { test: (value: string) => boolean }) & { describe: string };
+
 export interface EnvReader {
   int(name: string, spec: IntSpec): number;
+  /** An integer that has no default: undefined when unset. */
+  optionalInt(name: string, spec: Omit<IntSpec, 'default'>): number | undefined;
   number(name: string, spec: IntSpec): number;
   oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T;
-  string(name: string, fallback: string, check?: { pattern: RegExp; describe: string }): string;
+  string(name: string, fallback: string, check?: StringCheck): string;
   /** Contents of the file the variable names (unset: undefined). */
   file(name: string): Buffer | undefined;
   /** Notes a problem unless all or none of these variables are set. */
   requireTogether(names: readonly string[]): void;
+  /** Notes a problem that involves several variables. */
+  problem(message: string): void;
   /** Throws ConfigError if anything read so far was invalid. */
   done(): void;
 }
@@ -57,6 +64,7 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
   };
   return {
     int: (name, spec) => numeric(name, spec, true),
+    optionalInt: (name, spec) => (raw(name) === undefined ? undefined : numeric(name, { ...spec, default: spec.min }, true)),
     number: (name, spec) => numeric(name, spec, false),
     oneOf(name, values, fallback) {
       const value = raw(name);
@@ -70,7 +78,7 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
     },
     string(name, fallback, check) {
       const value = raw(name) ?? fallback;
-      if (check && !check.pattern.test(value)) {
+      if (check && !('pattern' in check ? check.pattern.test(value) : check.test(value))) {
         problems.push(`${name} must be ${check.describe}, got '${value}'`);
       }
       return value;
@@ -90,6 +98,9 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
       if (set.length > 0 && set.length < names.length) {
         problems.push(`${names.join(' and ')} must be set together, got only ${set.join(', ')}`);
       }
+    },
+    problem(message) {
+      problems.push(message);
     },
     done() {
       if (problems.length > 0) throw new ConfigError(problems);

@@ -101,9 +101,11 @@ export function createMetricsServer(registry: MetricsRegistry, port: number, hos
   });
   return {
     start: () => new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        reject(error.code === 'EADDRINUSE' ? new Error(`metrics port ${port} on ${host} is already in use`) : error);
+      });
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         resolve((server.address() as AddressInfo).port);
       });
     }),

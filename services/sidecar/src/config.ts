@@ -11,6 +11,8 @@ export interface SidecarConfig {
   readonly grpcHost: string;
   /** Prometheus /metrics port; 0 picks a free one. */
   readonly metricsPort: number;
+  /** Address /metrics binds; the gRPC host unless set. */
+  readonly metricsHost: string;
   /** Built-in producer: messages per second, 0 = off. */
   readonly producerRate: number;
   /** Built-in producer: messages published at start-up. */
@@ -25,8 +27,27 @@ export interface SidecarConfig {
   readonly maxPrefetch: number;
   /** Longest a Pull may wait for a message. */
   readonly longPollMaxMs: number;
-  /** `credit`/`poll`: an unacked message is requeued after this long. */
+  /** `credit`: an unacked delivery is requeued after this long. */
   readonly ackDeadlineMs: number;
+  /** `poll`: a pulled message's lease; the worker extends it while it works, and a lapsed one is requeued. */
+  readonly pollLeaseMs: number;
+  /** `stream`: receipts still count this long after their stream ended; then the rest is lost. */
+  readonly receiptGraceMs: number;
+  /**
+   * `stream` with a broker behind the sidecar: ack upstream when a message is
+   * written to the stream, or when its receipt arrives.
+   */
+  readonly streamUpstreamAck: 'dispatch' | 'receipt';
+  /** `poll`: Pulls that may wait at once, per worker id and in all. */
+  readonly maxPendingPullsPerWorker: number;
+  readonly maxPendingPulls: number;
+  /** Publish: most messages, and most payload bytes in all, per call. */
+  readonly maxPublishMessages: number;
+  readonly maxPublishBytes: number;
+  /** A worker gone this long with nothing in flight is forgotten, with its metric series. */
+  readonly workerTtlMs: number;
+  /** Most worker ids known at once; a new one beyond is refused. */
+  readonly maxWorkers: number;
   /** Publish answers RESOURCE_EXHAUSTED rather than queue more than this. */
   readonly maxQueued: number;
   /** A Consume stream that has not said hello after this long is closed. */
@@ -43,15 +64,24 @@ export interface SidecarConfig {
   /** Shutdown: how long to wait for RPCs to finish before forcing. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
+  /** File descriptor to announce readiness on (the lab's harness); unset: none. */
+  readonly readyFd: number | undefined;
 }
+
+const HOST = { pattern: /^[\w.:[\]-]+$/, describe: 'a host name or IP address' };
+
+/** Payload bytes one Publish may carry: gRPC's message limit less room for the other fields. */
+const MAX_PUBLISH_PAYLOAD_BYTES = MAX_GRPC_MESSAGE_BYTES - 64 * 1024;
 
 export function loadSidecarConfig(env: Readonly<Record<string, string | undefined>>): SidecarConfig {
   const read = createEnvReader(env);
-  const maxPayloadBytes = read.int('MAX_PAYLOAD_BYTES', { default: 1024 * 1024, min: 0, max: MAX_GRPC_MESSAGE_BYTES - 64 * 1024 });
+  const maxPayloadBytes = read.int('MAX_PAYLOAD_BYTES', { default: 1024 * 1024, min: 0, max: MAX_PUBLISH_PAYLOAD_BYTES });
+  const grpcHost = read.string('SIDECAR_GRPC_HOST', '0.0.0.0', HOST);
   const config: SidecarConfig = {
     grpcPort: read.int('SIDECAR_GRPC_PORT', { default: 50051, min: 0, max: 65535 }),
-    grpcHost: read.string('SIDECAR_GRPC_HOST', '0.0.0.0', { pattern: /^[\w.:[\]-]+$/, describe: 'a host name or IP address' }),
+    grpcHost,
     metricsPort: read.int('SIDECAR_METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
+    metricsHost: read.string('SIDECAR_METRICS_HOST', grpcHost, HOST),
     producerRate: read.number('PRODUCER_RATE', { default: 0, min: 0, max: 100_000 }),
     producerBurst: read.int('PRODUCER_BURST', { default: 0, min: 0, max: 10_000_000 }),
     payloadBytes: read.int('PAYLOAD_BYTES', { default: 100, min: 0, max: maxPayloadBytes }),
@@ -60,6 +90,15 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     maxPrefetch: read.int('MAX_PREFETCH', { default: 1000, min: 1, max: 100_000 }),
     longPollMaxMs: read.int('LONG_POLL_MAX_MS', { default: 30_000, min: 1, max: 600_000 }),
     ackDeadlineMs: read.int('ACK_DEADLINE_MS', { default: 30_000, min: 100, max: 3_600_000 }),
+    pollLeaseMs: read.int('POLL_LEASE_MS', { default: 1_000, min: 100, max: 600_000 }),
+    receiptGraceMs: read.int('RECEIPT_GRACE_MS', { default: 3_000, min: 0, max: 60_000 }),
+    streamUpstreamAck: read.oneOf('STREAM_UPSTREAM_ACK', ['dispatch', 'receipt'] as const, 'dispatch'),
+    maxPendingPullsPerWorker: read.int('MAX_PENDING_PULLS_PER_WORKER', { default: 8, min: 1, max: 1_000 }),
+    maxPendingPulls: read.int('MAX_PENDING_PULLS', { default: 10_000, min: 1, max: 1_000_000 }),
+    maxPublishMessages: read.int('MAX_PUBLISH_MESSAGES', { default: 10_000, min: 1, max: 100_000 }),
+    maxPublishBytes: read.int('MAX_PUBLISH_BYTES', { default: MAX_PUBLISH_PAYLOAD_BYTES, min: 0, max: MAX_PUBLISH_PAYLOAD_BYTES }),
+    workerTtlMs: read.int('WORKER_TTL_MS', { default: 300_000, min: 1_000, max: 86_400_000 }),
+    maxWorkers: read.int('MAX_WORKERS', { default: 10_000, min: 1, max: 1_000_000 }),
     maxQueued: read.int('MAX_QUEUED', { default: 2_000_000, min: 1, max: 50_000_000 }),
     helloTimeoutMs: read.int('HELLO_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
     tls: tlsPair(read.file('SIDECAR_TLS_CERT_FILE'), read.file('SIDECAR_TLS_KEY_FILE')),
@@ -67,6 +106,7 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     maxConnectionAgeGraceMs: read.int('MAX_CONNECTION_AGE_GRACE_MS', { default: 0, min: 0, max: 86_400_000 }),
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    readyFd: read.optionalInt('READY_FD', { min: 3, max: 65_535 }),
   };
   read.requireTogether(['SIDECAR_TLS_CERT_FILE', 'SIDECAR_TLS_KEY_FILE']);
   read.done();

@@ -2,6 +2,7 @@
 import { loadConfigOrExit } from '@backlog-lab/common/env';
 import { errorMessage } from '@backlog-lab/common/errors';
 import { createLogger } from '@backlog-lab/common/logger';
+import { announceReady } from '@backlog-lab/common/ready';
 import { onShutdownSignal } from '@backlog-lab/common/shutdown';
 import { shutdownTelemetry } from '@backlog-lab/common/telemetry-sdk';
 import { loadSidecarConfig } from './config.ts';
@@ -17,7 +18,8 @@ onShutdownSignal(logger, async () => {
 });
 
 try {
-  await sidecar.start();
+  const ports = await sidecar.start();
+  announceReady(config.readyFd, { grpc_port: ports.grpcPort, metrics_port: ports.metricsPort });
 } catch (error) {
   logger.error('sidecar failed to start', { error: errorMessage(error) });
   await shutdownTelemetry();

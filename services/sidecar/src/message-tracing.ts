@@ -7,7 +7,8 @@
 import { SpanKind, context, trace, type Link } from '@opentelemetry/api';
 import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, injectInto, sampledTraceId } from '@backlog-lab/common/trace-context';
 import type { Delivery } from '@backlog-lab/common/contract';
-import type { Holder, QueuedMessage } from './broker.ts';
+import type { QueuedMessage } from './queue/message.ts';
+import type { Holder } from './queue/policy.ts';
 
 const tracer = trace.getTracer('backlog-lab-sidecar');
 
@@ -37,7 +38,7 @@ export function traceSend(message: QueuedMessage, delivery: Delivery, holder: Ho
       'messaging.message.body.size': message.payload.length,
       'backlog.priority': message.priority,
       'backlog.delivery_attempt': delivery.attempt ?? 1,
-      'backlog.mode': holder.mode,
+      'backlog.mode': holder.policy.mode,
       'backlog.worker_id': holder.workerId,
     });
   }

@@ -1,78 +1,60 @@
 /**
  * Every Prometheus metric the sidecar exports, in one registry. Counters and
- * histograms are updated as messages move; gauges are read from the broker at
- * scrape time, so the hot path pays nothing for them.
+ * histograms are updated as messages move; gauges are read from the
+ * dispatcher at scrape time, so the hot path pays nothing for them. A
+ * worker's series are created when the sidecar first admits its id (at 0, so
+ * rates have a start) and removed when it forgets the id (workers.ts), so
+ * label sets stay bounded however many ids clients send.
  *
- * `worker_id` carries the same value as the worker's own metrics, so
+ * `worker_id` carries the same value as the worker's own metrics.
+ * `sidecar_messages_in_flight` is the sidecar's own count per worker at one
+ * instant (dispatched, not yet settled): one source, never negative. The
+ * exact client backlog (dispatched - started) needs the worker's count too:
  *   sum by (worker_id) (sidecar_messages_dispatched_total)
  *     - sum by (worker_id) (worker_messages_started_total)
- * is the number of messages in transit to each worker, in every mode.
+ * which is right per message only when both are read at the same moment.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, traceExemplar, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
-import { DELIVERY_MODES } from '@backlog-lab/common/modes';
 import { PRIORITY_NAMES, priorityName } from '@backlog-lab/common/priority';
-import type { Broker, Holder, RequeueReason } from './broker.ts';
+import type { Dispatcher, RequeueReason } from './queue/dispatcher.ts';
+import type { Holder } from './queue/policy.ts';
+import type { WorkerRecord } from './queue/workers.ts';
+
+/** Why a request was refused by a limit: a small, known set of label values. */
+export const REFUSAL_REASONS = ['connections', 'identity', 'pending_pulls', 'prefetch', 'publish_batch', 'workers', 'worker_id_taken'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+const REQUEUE_REASONS: readonly RequeueReason[] = ['deadline', 'disconnect'];
 
 export interface SidecarMetrics {
-  /** Creates a new worker's counters at 0, so rates and panels have a series before the first event. */
-  workerSeen(holder: Holder): void;
+  workerSeen(record: WorkerRecord): void;
+  workerForgotten(record: WorkerRecord): void;
   published(priority: number): void;
   dispatched(holder: Holder, priority: number, attempt: number, queueWaitSeconds: number, traceId: string | undefined): void;
   acked(holder: Holder): void;
   requeued(holder: Holder, reason: RequeueReason): void;
   lost(holder: Holder, count: number): void;
   writeBlocked(workerId: string, seconds: number): void;
-  /** One Receipt call carried this many message ids. */
+  /** One Receipt call carried this many ack ids. */
   receiptBatch(ids: number): void;
-  /** Reads queue depth, in-flight and connected workers from the broker at scrape time. */
-  observe(broker: Broker): void;
+  refused(reason: RefusalReason): void;
+  /** Reads queue depth, ages, in flight and connected workers from the dispatcher at scrape time. */
+  observe(dispatcher: Dispatcher, modes: readonly string[]): void;
 }
 
 export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics {
-  const published = new Counter({
-    name: 'sidecar_messages_published_total',
-    help: 'Messages enqueued (Publish RPC or built-in producer).',
-    labelNames: ['priority'],
-    registers: [registry],
-  });
+  const counter = (name: string, help: string, labelNames: string[]): Counter => new Counter({ name, help, labelNames, registers: [registry] });
+  const published = counter('sidecar_messages_published_total', 'Messages enqueued through this sidecar (Publish RPC or built-in producer).', ['priority']);
   for (const priority of PRIORITY_NAMES) published.inc({ priority }, 0);
-  const dispatched = new Counter({
-    name: 'sidecar_messages_dispatched_total',
-    help: 'Messages handed to gRPC for a worker (stream write, credit stream write, or Pull response).',
-    labelNames: ['mode', 'worker_id'],
-    registers: [registry],
-  });
-  const redelivered = new Counter({
-    name: 'sidecar_messages_redelivered_total',
-    help: 'Dispatches of a message that had been dispatched before (attempt > 1).',
-    labelNames: ['mode', 'worker_id'],
-    registers: [registry],
-  });
-  const acked = new Counter({
-    name: 'sidecar_messages_acked_total',
-    help: 'Messages acknowledged (stream mode: receipted) by the worker that held them.',
-    labelNames: ['mode', 'worker_id'],
-    registers: [registry],
-  });
-  const requeued = new Counter({
-    name: 'sidecar_messages_requeued_total',
-    help: 'In-flight messages taken back from a worker and queued again (credit and poll).',
-    labelNames: ['mode', 'worker_id', 'reason'],
-    registers: [registry],
-  });
-  const lost = new Counter({
-    name: 'sidecar_messages_lost_total',
-    help: 'Messages written to a stream that ended before the worker receipted them (stream mode has no redelivery).',
-    labelNames: ['mode', 'worker_id'],
-    registers: [registry],
-  });
-  const writeBlocked = new Counter({
-    name: 'sidecar_stream_write_blocked_seconds_total',
-    help: "Time stream-mode writes spent waiting for 'drain' (the HTTP/2 window and buffers were full).",
-    labelNames: ['worker_id'],
-    registers: [registry],
-  });
+  const dispatched = counter('sidecar_messages_dispatched_total', 'Messages handed to gRPC for a worker (stream write, credit stream write, or Pull response).', ['mode', 'worker_id']);
+  const redelivered = counter('sidecar_messages_redelivered_total', 'Dispatches of a message that had been dispatched before (attempt > 1).', ['mode', 'worker_id']);
+  const acked = counter('sidecar_messages_acked_total', 'Messages settled by the worker that held them (acked; stream mode: receipted).', ['mode', 'worker_id']);
+  const requeued = counter('sidecar_messages_requeued_total', 'In-flight messages taken back from a worker and queued again (credit and poll): at the ack deadline or lease, or when the worker went.', ['mode', 'worker_id', 'reason']);
+  const lost = counter('sidecar_messages_lost_total', 'Messages written to a stream that ended without their receipt within the grace (stream mode has no redelivery).', ['mode', 'worker_id']);
+  const writeBlocked = counter('sidecar_stream_write_blocked_seconds_total', "Time stream-mode writes spent waiting for 'drain' (the HTTP/2 window and buffers were full).", ['worker_id']);
+  const refused = counter('sidecar_requests_refused_total', 'Requests refused by one of the sidecar\'s limits, by limit.', ['reason']);
+  for (const reason of REFUSAL_REASONS) refused.inc({ reason }, 0);
   const queueWait = new Histogram({
     name: 'sidecar_queue_wait_seconds',
     help: 'Time from (re)entering the sidecar queue to dispatch.',
@@ -83,70 +65,87 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
   });
   const receiptBatch = new Histogram({
     name: 'sidecar_receipt_batch_ids',
-    help: 'Message ids per Receipt call (stream mode): workers batch receipts, so a fast worker sends many per call.',
+    help: 'Ack ids per Receipt call (stream mode): workers batch receipts, so a fast worker sends many per call.',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
-  let broker: Broker | undefined;
-  new Gauge({
-    name: 'sidecar_queue_depth',
-    help: 'Messages waiting in the sidecar queue.',
-    labelNames: ['priority'],
-    registers: [registry],
-    collect() {
-      for (const [p, name] of PRIORITY_NAMES.entries()) this.set({ priority: name }, broker?.queueDepth(p) ?? 0);
-    },
+  let dispatcher: Dispatcher | undefined;
+  let modes: readonly string[] = [];
+  const gauge = (name: string, help: string, labelNames: string[], collect: (this: Gauge) => void): void => {
+    new Gauge({ name, help, labelNames, registers: [registry], collect });
+  };
+  gauge('sidecar_queue_depth', 'Messages waiting in the sidecar queue (behind a broker: fetched, not yet dispatched).', ['priority'], function () {
+    for (const [p, name] of PRIORITY_NAMES.entries()) this.set({ priority: name }, dispatcher?.queue.depth(p) ?? 0);
   });
-  new Gauge({
-    name: 'sidecar_messages_in_flight',
-    help: 'Messages dispatched to a worker and not yet acked (stream: not yet receipted).',
-    labelNames: ['mode', 'worker_id'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const w of broker?.workers() ?? []) {
-        if (w.inFlight > 0 || broker?.isConnected(w)) this.set({ mode: w.mode, worker_id: w.workerId }, w.inFlight);
-      }
-    },
+  gauge('sidecar_queue_oldest_message_age_seconds', 'Now minus the publish time of the oldest message waiting in the sidecar queue; 0 when it is empty.', [], function () {
+    const oldest = dispatcher?.queue.oldestPublishedAtMs();
+    this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
   });
-  new Gauge({
-    name: 'sidecar_workers_connected',
-    help: 'Workers with an open stream or a recent Pull, by delivery mode.',
-    labelNames: ['mode'],
-    registers: [registry],
-    collect() {
-      const counts = new Map<string, number>(DELIVERY_MODES.map((m) => [m, 0]));
-      const now = Date.now();
-      for (const w of broker?.workers() ?? []) {
-        if (broker?.isConnected(w, now)) counts.set(w.mode, (counts.get(w.mode) ?? 0) + 1);
-      }
-      for (const [mode, n] of counts) this.set({ mode }, n);
-    },
+  gauge('sidecar_messages_in_flight', 'Messages dispatched to a worker and not yet settled (stream: not yet receipted): its client backlog plus what it has in hand.', ['mode', 'worker_id'], function () {
+    this.reset();
+    if (!dispatcher) return;
+    const now = Date.now();
+    for (const w of dispatcher.workers.list()) {
+      if (w.inFlight > 0 || dispatcher.workers.isConnected(w, now)) this.set({ mode: w.policy.mode, worker_id: w.workerId }, w.inFlight);
+    }
+  });
+  gauge('sidecar_in_flight_oldest_message_age_seconds', 'Per worker, now minus the publish time of the oldest message in flight to it; 0 when none is.', ['mode', 'worker_id'], function () {
+    this.reset();
+    if (!dispatcher) return;
+    const now = Date.now();
+    const oldest = dispatcher.oldestInFlight();
+    for (const w of dispatcher.workers.list()) {
+      const at = oldest.get(w.workerId);
+      if (at !== undefined || dispatcher.workers.isConnected(w, now)) this.set({ mode: w.policy.mode, worker_id: w.workerId }, at === undefined ? 0 : Math.max(0, (now - at) / 1000));
+    }
+  });
+  gauge('sidecar_workers_connected', 'Workers with an open stream or a recent Pull, by delivery mode.', ['mode'], function () {
+    const counts = new Map<string, number>(modes.map((m) => [m, 0]));
+    const now = Date.now();
+    for (const w of dispatcher?.workers.list() ?? []) {
+      if (dispatcher?.workers.isConnected(w, now)) counts.set(w.policy.mode, (counts.get(w.policy.mode) ?? 0) + 1);
+    }
+    for (const [mode, n] of counts) this.set({ mode }, n);
+  });
+  gauge('sidecar_upstream_ready_messages', 'Messages ready in the queue behind the sidecar, as it last reported them (memory: the queue depth).', ['queue'], function () {
+    const up = dispatcher?.queue.upstream();
+    if (up) this.set({ queue: up.kind }, up.ready);
+  });
+  gauge('sidecar_upstream_unacked_messages', 'Messages this sidecar holds unacked in the queue behind it (rabbitmq: fetched, dispatched or not; memory: 0).', ['queue'], function () {
+    const up = dispatcher?.queue.upstream();
+    if (up) this.set({ queue: up.kind }, up.unacked);
   });
 
+  const workerLabels = (holder: { workerId: string; policy: { mode: string } }): { mode: string; worker_id: string } => ({ mode: holder.policy.mode, worker_id: holder.workerId });
   return {
-    workerSeen(holder) {
-      const labels = { mode: holder.mode, worker_id: holder.workerId };
-      for (const counter of [dispatched, redelivered, acked, lost]) counter.inc(labels, 0);
-      for (const reason of ['deadline', 'disconnect']) requeued.inc({ ...labels, reason }, 0);
-      writeBlocked.inc({ worker_id: holder.workerId }, 0);
+    workerSeen(record) {
+      const labels = workerLabels(record);
+      for (const c of [dispatched, redelivered, acked, lost]) c.inc(labels, 0);
+      for (const reason of REQUEUE_REASONS) requeued.inc({ ...labels, reason }, 0);
+      writeBlocked.inc({ worker_id: record.workerId }, 0);
+    },
+    workerForgotten(record) {
+      const labels = workerLabels(record);
+      for (const c of [dispatched, redelivered, acked, lost]) c.remove(labels);
+      for (const reason of REQUEUE_REASONS) requeued.remove({ ...labels, reason });
+      writeBlocked.remove({ worker_id: record.workerId });
     },
     published: (priority) => { published.inc({ priority: priorityName(priority) }); },
     dispatched(holder, priority, attempt, queueWaitSeconds, traceId) {
-      const labels = { mode: holder.mode, worker_id: holder.workerId };
+      const labels = workerLabels(holder);
       dispatched.inc(labels);
       if (attempt > 1) redelivered.inc(labels);
-      queueWait.observe({
-        labels: { priority: priorityName(priority) },
-        value: queueWaitSeconds,
-        exemplarLabels: traceExemplar(traceId),
-      });
+      queueWait.observe({ labels: { priority: priorityName(priority) }, value: queueWaitSeconds, exemplarLabels: traceExemplar(traceId) });
     },
-    acked: (holder) => { acked.inc({ mode: holder.mode, worker_id: holder.workerId }); },
-    requeued: (holder, reason) => { requeued.inc({ mode: holder.mode, worker_id: holder.workerId, reason }); },
-    lost: (holder, count) => { lost.inc({ mode: holder.mode, worker_id: holder.workerId }, count); },
+    acked: (holder) => { acked.inc(workerLabels(holder)); },
+    requeued: (holder, reason) => { requeued.inc({ ...workerLabels(holder), reason }); },
+    lost: (holder, count) => { lost.inc(workerLabels(holder), count); },
     writeBlocked: (workerId, seconds) => { writeBlocked.inc({ worker_id: workerId }, seconds); },
     receiptBatch: (ids) => { receiptBatch.observe(ids); },
-    observe: (b) => { broker = b; },
+    refused: (reason) => { refused.inc({ reason }); },
+    observe(d, m) {
+      dispatcher = d;
+      modes = m;
+    },
   };
 }

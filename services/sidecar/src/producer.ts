@@ -5,9 +5,11 @@
  * tick, so rates above 100 msg/s do not need a timer per message.
  */
 import { randomFillSync } from 'node:crypto';
+import { errorMessage } from '@backlog-lab/common/errors';
+import type { Logger } from '@backlog-lab/common/logger';
 import { PRIORITY_HIGH, PRIORITY_NORMAL } from '@backlog-lab/common/priority';
-import type { Broker } from './broker.ts';
-import type { MessageIds } from './message-ids.ts';
+import type { Dispatcher } from './queue/dispatcher.ts';
+import type { MessageIds } from './queue/message-ids.ts';
 
 export interface ProducerOptions {
   readonly rate: number;
@@ -22,33 +24,41 @@ export interface Producer {
 }
 
 const TICK_MS = 10;
+/** The burst goes out in batches of this many, as a Publish client would send it. */
+const BURST_BATCH = 10_000;
 
-export function createProducer(broker: Broker, ids: MessageIds, options: ProducerOptions, random: () => number = Math.random): Producer {
+export function createProducer(dispatcher: Dispatcher, ids: MessageIds, options: ProducerOptions, logger: Logger, random: () => number = Math.random): Producer {
   // One payload buffer shared by every produced message: the lab measures
   // transport, not the producer's allocations.
   const payload = randomFillSync(Buffer.alloc(options.payloadBytes));
+  const taken = (id: string): boolean => dispatcher.has(id);
   let timer: NodeJS.Timeout | undefined;
   let owed = 0;
   let last = 0;
   const publish = (count: number): void => {
     const batch = Array.from({ length: count }, () => ({
-      id: ids.next(),
+      id: ids.next(taken),
       priority: random() < options.highPriorityRatio ? PRIORITY_HIGH : PRIORITY_NORMAL,
       payload,
     }));
-    broker.publish(batch);
+    dispatcher.publish(batch).catch((error: unknown) => {
+      logger.warn('producer could not publish', { count, error: errorMessage(error) });
+    });
   };
   return {
     start() {
-      if (options.burst > 0) publish(options.burst);
+      for (let left = options.burst; left > 0; left -= BURST_BATCH) publish(Math.min(left, BURST_BATCH));
       if (options.rate <= 0) return;
       last = performance.now();
       timer = setInterval(() => {
         const now = performance.now();
         owed += ((now - last) / 1000) * options.rate;
         last = now;
+        // A queue that cannot take messages (a broker that is down) gets none:
+        // the producer stands for upstream clients, which would fail too.
+        if (!dispatcher.queue.isReady()) owed = 0;
         const due = Math.floor(owed);
-        if (due > 0 && !broker.closed) {
+        if (due > 0 && !dispatcher.closed) {
           owed -= due;
           publish(due);
         }

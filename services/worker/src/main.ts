@@ -2,10 +2,11 @@
 import { loadConfigOrExit } from '@backlog-lab/common/env';
 import { errorMessage } from '@backlog-lab/common/errors';
 import { createLogger } from '@backlog-lab/common/logger';
+import { announceReady } from '@backlog-lab/common/ready';
 import { onShutdownSignal } from '@backlog-lab/common/shutdown';
 import { shutdownTelemetry } from '@backlog-lab/common/telemetry-sdk';
 import { loadWorkerConfig } from './config.ts';
-import { createWorker } from './worker.ts';
+import { createWorker, WorkerRefused } from './worker.ts';
 
 const config = loadConfigOrExit(() => loadWorkerConfig(process.env));
 const logger = createLogger('worker', config.logLevel);
@@ -17,11 +18,12 @@ onShutdownSignal(logger, async () => {
 });
 
 try {
-  await worker.start();
+  const ports = await worker.start();
+  announceReady(config.readyFd, { metrics_port: ports.metricsPort, health_port: ports.healthPort });
   await worker.fatal;
 } catch (error) {
   logger.error('worker cannot run', { error: errorMessage(error) });
   await worker.stop();
   await shutdownTelemetry();
-  process.exit(1);
+  process.exit(error instanceof WorkerRefused ? error.exitCode : 1);
 }

@@ -17,8 +17,55 @@ export interface WorkerMetrics {
   setConnected(connected: boolean): void;
 }
 
-export function createWorkerMetrics(registry: MetricsRegistry, workerId: string, mode: DeliveryMode): WorkerMetrics {
+/** The window of worker_client_backlog_max_seconds. */
+export const BACKLOG_MAX_WINDOW_S = 60;
+
+/**
+ * The largest value observed in the last `windowS` seconds: one slot per
+ * second, so an observation is O(1) and a read O(window).
+ */
+export function createWindowMax(windowS: number, nowS: () => number = () => Math.floor(Date.now() / 1000)): { observe(value: number): void; read(): number } {
+  const maxes = new Array<number>(windowS).fill(0);
+  const seconds = new Array<number>(windowS).fill(-1);
+  return {
+    observe(value) {
+      const now = nowS();
+      const slot = now % windowS;
+      if (seconds[slot] !== now) {
+        seconds[slot] = now;
+        maxes[slot] = value;
+      } else if (value > (maxes[slot] ?? 0)) {
+        maxes[slot] = value;
+      }
+    },
+    read() {
+      const now = nowS();
+      let max = 0;
+      for (let i = 0; i < windowS; i++) {
+        if (now - (seconds[i] ?? -1) < windowS && (maxes[i] ?? 0) > max) max = maxes[i] ?? 0;
+      }
+      return max;
+    },
+  };
+}
+
+export function createWorkerMetrics(registry: MetricsRegistry, workerId: string, mode: DeliveryMode, stack: { name: string; grpcVersion: string }): WorkerMetrics {
   registry.setDefaultLabels({ worker_id: workerId, mode });
+  new Gauge({
+    name: 'worker_info',
+    help: "The worker's client stack (grpc-js or c-core) and gRPC library version; always 1.",
+    labelNames: ['stack', 'grpc_version'],
+    registers: [registry],
+  }).set({ stack: stack.name, grpc_version: stack.grpcVersion }, 1);
+  const backlogMax = createWindowMax(BACKLOG_MAX_WINDOW_S);
+  new Gauge({
+    name: 'worker_client_backlog_max_seconds',
+    help: `The longest client backlog (dispatch to start of processing) of any message started in the last ${BACKLOG_MAX_WINDOW_S} s: a real maximum, unlike a histogram quantile.`,
+    registers: [registry],
+    collect() {
+      this.set(backlogMax.read());
+    },
+  });
   const started = new Counter({
     name: 'worker_messages_started_total',
     help: 'Messages this worker began processing (left the client backlog).',
@@ -63,6 +110,7 @@ export function createWorkerMetrics(registry: MetricsRegistry, workerId: string,
   return {
     started(priority, backlogSeconds, traceId) {
       started.inc();
+      backlogMax.observe(backlogSeconds);
       backlog.observe({ labels: { priority: priorityName(priority) }, value: backlogSeconds, exemplarLabels: traceExemplar(traceId) });
     },
     processed(outcome, priority, processingSeconds, endToEndSeconds, traceId) {

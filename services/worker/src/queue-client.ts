@@ -7,8 +7,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadContract, type QueueClient } from '@backlog-lab/common/contract';
 import { MAX_GRPC_MESSAGE_BYTES } from '@backlog-lab/common/env';
+import type { WorkerConfig } from './config.ts';
 
-export function createQueueClient(address: string, flowControlWindow: number, tlsCa?: Buffer): QueueClient {
+export function createQueueClient(config: Pick<WorkerConfig, 'sidecarAddress' | 'flowControlWindow' | 'tlsCa' | 'tlsClient'>): QueueClient {
   const { Queue } = loadContract();
   const options: grpc.ChannelOptions = {
     'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
@@ -17,8 +18,11 @@ export function createQueueClient(address: string, flowControlWindow: number, tl
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 5_000,
   };
-  if (flowControlWindow > 0) options['grpc-node.flow_control_window'] = flowControlWindow;
-  // Plaintext unless a CA is configured: then the sidecar's certificate must verify against it.
-  const credentials = tlsCa ? grpc.credentials.createSsl(tlsCa) : grpc.credentials.createInsecure();
-  return new Queue(address, credentials, options);
+  if (config.flowControlWindow > 0) options['grpc-node.flow_control_window'] = config.flowControlWindow;
+  // Plaintext unless a CA is configured: then the sidecar's certificate must
+  // verify against it, and the worker presents its own when it has one.
+  const credentials = config.tlsCa
+    ? grpc.credentials.createSsl(config.tlsCa, config.tlsClient?.key ?? null, config.tlsClient?.cert ?? null)
+    : grpc.credentials.createInsecure();
+  return new Queue(config.sidecarAddress, credentials, options);
 }

@@ -8,17 +8,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createBackoff } from '@backlog-lab/common/backoff';
-import { isServiceError } from '@backlog-lab/common/errors';
+import { CONFIG_ERROR_EXIT_CODE } from '@backlog-lab/common/env';
+import { describeError, isServiceError } from '@backlog-lab/common/errors';
+import { grpcJsVersion } from '@backlog-lab/common/grpc-version';
 import type { Logger } from '@backlog-lab/common/logger';
 import { createMetricsServer, createRegistry, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
 import type { WorkerConfig } from './config.ts';
-import { createCreditReceiver } from './credit-receiver.ts';
-import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
-import { createPollReceiver } from './poll-receiver.ts';
+import { createWorkerMetrics } from './metrics.ts';
 import { createProcessor } from './processor.ts';
 import { createQueueClient } from './queue-client.ts';
-import type { Receiver } from './receiver.ts';
-import { createStreamReceiver, describeError } from './stream-receiver.ts';
+import { RECEIVERS } from './receivers/index.ts';
+import { conflicts, fetchLimits } from './sidecar-limits.ts';
 
 export interface Worker {
   readonly registry: MetricsRegistry;
@@ -27,10 +27,21 @@ export interface Worker {
   /** Finishes the message in hand, hands back the rest, closes; within the drain time. */
   stop(): Promise<void>;
   /**
-   * Rejects if the sidecar refuses this worker's request as invalid (say, a
-   * prefetch above its maximum): retrying would only repeat the refusal.
+   * Rejects if the sidecar refuses this worker (a prefetch above its limit,
+   * say): retrying would only repeat the refusal. The error's exitCode is
+   * what the process should exit with.
    */
   readonly fatal: Promise<never>;
+}
+
+/** The sidecar refused this worker for good; `exitCode` 2 when the worker's own configuration is the cause. */
+export class WorkerRefused extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.name = 'WorkerRefused';
+    this.exitCode = exitCode;
+  }
 }
 
 /** Status codes that mean "this request will never succeed", so reconnecting is pointless. */
@@ -39,8 +50,8 @@ const FATAL_CODES = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEME
 export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   const log = logger.child({ worker_id: config.workerId, mode: config.mode });
   const registry = createRegistry();
-  const metrics = createWorkerMetrics(registry, config.workerId, config.mode);
-  const client = createQueueClient(config.sidecarAddress, config.flowControlWindow, config.tlsCa);
+  const metrics = createWorkerMetrics(registry, config.workerId, config.mode, { name: 'grpc-js', grpcVersion: grpcJsVersion() });
+  const client = createQueueClient(config);
   const processor = createProcessor({
     workerId: config.workerId,
     mode: config.mode,
@@ -49,11 +60,11 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
     metrics,
     logger: log,
   });
-  const receiver = createReceiver(config, client, processor, log);
+  const receiver = RECEIVERS[config.mode]({ client, config, processor, logger: log });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   const healthServer = new grpc.Server();
   health.addToServer(healthServer);
-  const metricsServer = createMetricsServer(registry, config.metricsPort);
+  const metricsServer = createMetricsServer(registry, config.metricsPort, config.metricsHost);
   const stopRequested = new AbortController();
   let running: Promise<void> | undefined;
   let rejectFatal: (error: Error) => void = () => undefined;
@@ -63,12 +74,22 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   const receiveUntilStopped = async (): Promise<void> => {
     const backoff = createBackoff(100, 5_000);
     const stopped = (): boolean => stopRequested.signal.aborted;
+    let checked = false;
     while (!stopped()) {
       try {
+        if (!checked) {
+          const limits = await fetchLimits(client);
+          const problems = limits ? conflicts(config, limits) : [];
+          if (problems.length > 0) {
+            rejectFatal(new WorkerRefused(`the sidecar would refuse this worker: ${problems.join('; ')}`, CONFIG_ERROR_EXIT_CODE));
+            return;
+          }
+          checked = true;
+        }
         if (await receiver.session()) backoff.reset();
       } catch (error) {
         if (isServiceError(error) && FATAL_CODES.has(error.code)) {
-          rejectFatal(new Error(`the sidecar refused this worker: ${describeError(error)}`));
+          rejectFatal(new WorkerRefused(`the sidecar refused this worker: ${describeError(error)}`, 1));
           return;
         }
         log.warn('lost the sidecar; reconnecting', { error: describeError(error) });
@@ -86,8 +107,8 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
     async start() {
       const metricsPort = await metricsServer.start();
       const healthPort = await new Promise<number>((resolve, reject) => {
-        healthServer.bindAsync(`0.0.0.0:${config.healthPort}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
-          if (error) reject(error);
+        healthServer.bindAsync(`${config.healthHost}:${config.healthPort}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+          if (error) reject(new Error(`cannot listen for health checks on ${config.healthHost}:${config.healthPort} (${error.message}): is the port in use?`));
           else resolve(port);
         });
       });
@@ -126,17 +147,6 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
   };
 }
 
-function createReceiver(config: WorkerConfig, client: ReturnType<typeof createQueueClient>, processor: ReturnType<typeof createProcessor>, log: Logger): Receiver {
-  switch (config.mode) {
-    case 'stream':
-      return createStreamReceiver(client, config.workerId, processor, log);
-    case 'credit':
-      return createCreditReceiver(client, config.workerId, config.prefetch, processor, log);
-    case 'poll':
-      return createPollReceiver(client, config.workerId, config.pollTimeoutMs, processor, log);
-  }
-}
-
 /** Calls `onChange(ready)` whenever the channel enters or leaves READY. */
 function watchConnectivity(channel: grpc.ChannelInterface, signal: AbortSignal, onChange: (ready: boolean) => void): void {
   let last = channel.getConnectivityState(true);
@@ -151,5 +161,3 @@ function watchConnectivity(channel: grpc.ChannelInterface, signal: AbortSignal, 
   };
   watch();
 }
-
-export type { WorkerMetrics };

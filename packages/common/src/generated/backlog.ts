@@ -6,7 +6,11 @@ import type { AckResponse as _backlog_v1_AckResponse, AckResponse__Output as _ba
 import type { ConsumeAck as _backlog_v1_ConsumeAck, ConsumeAck__Output as _backlog_v1_ConsumeAck__Output } from './backlog/v1/ConsumeAck';
 import type { ConsumeRequest as _backlog_v1_ConsumeRequest, ConsumeRequest__Output as _backlog_v1_ConsumeRequest__Output } from './backlog/v1/ConsumeRequest';
 import type { Delivery as _backlog_v1_Delivery, Delivery__Output as _backlog_v1_Delivery__Output } from './backlog/v1/Delivery';
+import type { ExtendLeaseRequest as _backlog_v1_ExtendLeaseRequest, ExtendLeaseRequest__Output as _backlog_v1_ExtendLeaseRequest__Output } from './backlog/v1/ExtendLeaseRequest';
+import type { ExtendLeaseResponse as _backlog_v1_ExtendLeaseResponse, ExtendLeaseResponse__Output as _backlog_v1_ExtendLeaseResponse__Output } from './backlog/v1/ExtendLeaseResponse';
 import type { Hello as _backlog_v1_Hello, Hello__Output as _backlog_v1_Hello__Output } from './backlog/v1/Hello';
+import type { LimitsRequest as _backlog_v1_LimitsRequest, LimitsRequest__Output as _backlog_v1_LimitsRequest__Output } from './backlog/v1/LimitsRequest';
+import type { LimitsResponse as _backlog_v1_LimitsResponse, LimitsResponse__Output as _backlog_v1_LimitsResponse__Output } from './backlog/v1/LimitsResponse';
 import type { OutgoingMessage as _backlog_v1_OutgoingMessage, OutgoingMessage__Output as _backlog_v1_OutgoingMessage__Output } from './backlog/v1/OutgoingMessage';
 import type { PublishRequest as _backlog_v1_PublishRequest, PublishRequest__Output as _backlog_v1_PublishRequest__Output } from './backlog/v1/PublishRequest';
 import type { PublishResponse as _backlog_v1_PublishResponse, PublishResponse__Output as _backlog_v1_PublishResponse__Output } from './backlog/v1/PublishResponse';
@@ -19,6 +23,7 @@ import type { StatsRequest as _backlog_v1_StatsRequest, StatsRequest__Output as 
 import type { StatsResponse as _backlog_v1_StatsResponse, StatsResponse__Output as _backlog_v1_StatsResponse__Output } from './backlog/v1/StatsResponse';
 import type { SubscribeRequest as _backlog_v1_SubscribeRequest, SubscribeRequest__Output as _backlog_v1_SubscribeRequest__Output } from './backlog/v1/SubscribeRequest';
 import type { Totals as _backlog_v1_Totals, Totals__Output as _backlog_v1_Totals__Output } from './backlog/v1/Totals';
+import type { Upstream as _backlog_v1_Upstream, Upstream__Output as _backlog_v1_Upstream__Output } from './backlog/v1/Upstream';
 import type { WorkerStats as _backlog_v1_WorkerStats, WorkerStats__Output as _backlog_v1_WorkerStats__Output } from './backlog/v1/WorkerStats';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -34,7 +39,11 @@ export interface ProtoGrpcType {
       ConsumeAck: MessageTypeDefinition<_backlog_v1_ConsumeAck, _backlog_v1_ConsumeAck__Output>
       ConsumeRequest: MessageTypeDefinition<_backlog_v1_ConsumeRequest, _backlog_v1_ConsumeRequest__Output>
       Delivery: MessageTypeDefinition<_backlog_v1_Delivery, _backlog_v1_Delivery__Output>
+      ExtendLeaseRequest: MessageTypeDefinition<_backlog_v1_ExtendLeaseRequest, _backlog_v1_ExtendLeaseRequest__Output>
+      ExtendLeaseResponse: MessageTypeDefinition<_backlog_v1_ExtendLeaseResponse, _backlog_v1_ExtendLeaseResponse__Output>
       Hello: MessageTypeDefinition<_backlog_v1_Hello, _backlog_v1_Hello__Output>
+      LimitsRequest: MessageTypeDefinition<_backlog_v1_LimitsRequest, _backlog_v1_LimitsRequest__Output>
+      LimitsResponse: MessageTypeDefinition<_backlog_v1_LimitsResponse, _backlog_v1_LimitsResponse__Output>
       OutgoingMessage: MessageTypeDefinition<_backlog_v1_OutgoingMessage, _backlog_v1_OutgoingMessage__Output>
       PublishRequest: MessageTypeDefinition<_backlog_v1_PublishRequest, _backlog_v1_PublishRequest__Output>
       PublishResponse: MessageTypeDefinition<_backlog_v1_PublishResponse, _backlog_v1_PublishResponse__Output>
@@ -47,6 +56,7 @@ export interface ProtoGrpcType {
       StatsResponse: MessageTypeDefinition<_backlog_v1_StatsResponse, _backlog_v1_StatsResponse__Output>
       SubscribeRequest: MessageTypeDefinition<_backlog_v1_SubscribeRequest, _backlog_v1_SubscribeRequest__Output>
       Totals: MessageTypeDefinition<_backlog_v1_Totals, _backlog_v1_Totals__Output>
+      Upstream: MessageTypeDefinition<_backlog_v1_Upstream, _backlog_v1_Upstream__Output>
       WorkerStats: MessageTypeDefinition<_backlog_v1_WorkerStats, _backlog_v1_WorkerStats__Output>
     }
   }

@@ -10,6 +10,8 @@ import type { MessageQueue, UpstreamStats } from './queue.ts';
 
 export function createMemoryQueue(): MessageQueue {
   const queue = new PriorityQueue<QueuedMessage>(PRIORITY_LEVELS);
+  /** Ids queued here, so Publish can refuse one that is taken. */
+  const ids = new Set<string>();
   const listeners: (() => void)[] = [];
   let seq = 0;
   const available = (): void => {
@@ -26,6 +28,7 @@ export function createMemoryQueue(): MessageQueue {
       const publishedAtUnixNano = now.toString();
       const publishedAtMs = Number(now / 1_000_000n);
       for (const m of batch) {
+        ids.add(m.id);
         queue.push(m.priority, {
           id: m.id,
           priority: m.priority,
@@ -41,7 +44,12 @@ export function createMemoryQueue(): MessageQueue {
       available();
       return Promise.resolve();
     },
-    take: () => queue.shift(),
+    take() {
+      const message = queue.shift();
+      if (message) ids.delete(message.id);
+      return message;
+    },
+    has: (id) => ids.has(id),
     get size() {
       return queue.size;
     },
@@ -60,6 +68,7 @@ export function createMemoryQueue(): MessageQueue {
       const byLevel = new Map<number, QueuedMessage[]>();
       for (const m of messages) {
         m.enqueuedAtUnixNano = now;
+        ids.add(m.id);
         const level = byLevel.get(m.priority);
         if (level) level.push(m);
         else byLevel.set(m.priority, [m]);

@@ -44,6 +44,8 @@ export interface MessageQueue {
   publish(batch: readonly NewMessage[]): Promise<void>;
   /** The next message to dispatch, highest priority first, FIFO within a level; undefined when none is ready. */
   take(): QueuedMessage | undefined;
+  /** True if a message with this id is queued here, where the queue can tell (memory); behind a broker only the sidecar's own buffer is known. */
+  has?(id: string): boolean;
   /** Messages ready to take, all priorities. */
   readonly size: number;
   /** Messages ready to take at one priority. */

@@ -3,10 +3,10 @@
 
 export interface AckRequest {
   'workerId'?: (string);
-  'messageId'?: (string);
+  'ackId'?: (string);
 }
 
 export interface AckRequest__Output {
   'workerId': (string);
-  'messageId': (string);
+  'ackId': (string);
 }

@@ -2,9 +2,9 @@
 
 
 export interface ConsumeAck {
-  'messageId'?: (string);
+  'ackIds'?: (string)[];
 }
 
 export interface ConsumeAck__Output {
-  'messageId': (string);
+  'ackIds': (string)[];
 }

@@ -10,6 +10,7 @@ export interface Delivery {
   'dispatchedAtUnixNano'?: (number | string | Long);
   'attempt'?: (number);
   'traceContext'?: ({[key: string]: string});
+  'ackId'?: (string);
 }
 
 export interface Delivery__Output {
@@ -20,4 +21,5 @@ export interface Delivery__Output {
   'dispatchedAtUnixNano': (string);
   'attempt': (number);
   'traceContext': ({[key: string]: string});
+  'ackId': (string);
 }

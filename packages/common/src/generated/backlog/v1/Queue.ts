@@ -6,6 +6,10 @@ import type { AckRequest as _backlog_v1_AckRequest, AckRequest__Output as _backl
 import type { AckResponse as _backlog_v1_AckResponse, AckResponse__Output as _backlog_v1_AckResponse__Output } from '../../backlog/v1/AckResponse';
 import type { ConsumeRequest as _backlog_v1_ConsumeRequest, ConsumeRequest__Output as _backlog_v1_ConsumeRequest__Output } from '../../backlog/v1/ConsumeRequest';
 import type { Delivery as _backlog_v1_Delivery, Delivery__Output as _backlog_v1_Delivery__Output } from '../../backlog/v1/Delivery';
+import type { ExtendLeaseRequest as _backlog_v1_ExtendLeaseRequest, ExtendLeaseRequest__Output as _backlog_v1_ExtendLeaseRequest__Output } from '../../backlog/v1/ExtendLeaseRequest';
+import type { ExtendLeaseResponse as _backlog_v1_ExtendLeaseResponse, ExtendLeaseResponse__Output as _backlog_v1_ExtendLeaseResponse__Output } from '../../backlog/v1/ExtendLeaseResponse';
+import type { LimitsRequest as _backlog_v1_LimitsRequest, LimitsRequest__Output as _backlog_v1_LimitsRequest__Output } from '../../backlog/v1/LimitsRequest';
+import type { LimitsResponse as _backlog_v1_LimitsResponse, LimitsResponse__Output as _backlog_v1_LimitsResponse__Output } from '../../backlog/v1/LimitsResponse';
 import type { PublishRequest as _backlog_v1_PublishRequest, PublishRequest__Output as _backlog_v1_PublishRequest__Output } from '../../backlog/v1/PublishRequest';
 import type { PublishResponse as _backlog_v1_PublishResponse, PublishResponse__Output as _backlog_v1_PublishResponse__Output } from '../../backlog/v1/PublishResponse';
 import type { PullRequest as _backlog_v1_PullRequest, PullRequest__Output as _backlog_v1_PullRequest__Output } from '../../backlog/v1/PullRequest';
@@ -30,6 +34,24 @@ export interface QueueClient extends grpc.Client {
   Consume(options?: grpc.CallOptions): grpc.ClientDuplexStream<_backlog_v1_ConsumeRequest, _backlog_v1_Delivery__Output>;
   consume(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_backlog_v1_ConsumeRequest, _backlog_v1_Delivery__Output>;
   consume(options?: grpc.CallOptions): grpc.ClientDuplexStream<_backlog_v1_ConsumeRequest, _backlog_v1_Delivery__Output>;
+  
+  ExtendLease(argument: _backlog_v1_ExtendLeaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  ExtendLease(argument: _backlog_v1_ExtendLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  ExtendLease(argument: _backlog_v1_ExtendLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  ExtendLease(argument: _backlog_v1_ExtendLeaseRequest, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  extendLease(argument: _backlog_v1_ExtendLeaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  extendLease(argument: _backlog_v1_ExtendLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  extendLease(argument: _backlog_v1_ExtendLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  extendLease(argument: _backlog_v1_ExtendLeaseRequest, callback: grpc.requestCallback<_backlog_v1_ExtendLeaseResponse__Output>): grpc.ClientUnaryCall;
+  
+  Limits(argument: _backlog_v1_LimitsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  Limits(argument: _backlog_v1_LimitsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  Limits(argument: _backlog_v1_LimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  Limits(argument: _backlog_v1_LimitsRequest, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  limits(argument: _backlog_v1_LimitsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  limits(argument: _backlog_v1_LimitsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  limits(argument: _backlog_v1_LimitsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
+  limits(argument: _backlog_v1_LimitsRequest, callback: grpc.requestCallback<_backlog_v1_LimitsResponse__Output>): grpc.ClientUnaryCall;
   
   Publish(argument: _backlog_v1_PublishRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_backlog_v1_PublishResponse__Output>): grpc.ClientUnaryCall;
   Publish(argument: _backlog_v1_PublishRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_backlog_v1_PublishResponse__Output>): grpc.ClientUnaryCall;
@@ -79,6 +101,10 @@ export interface QueueHandlers extends grpc.UntypedServiceImplementation {
   
   Consume: grpc.handleBidiStreamingCall<_backlog_v1_ConsumeRequest__Output, _backlog_v1_Delivery>;
   
+  ExtendLease: grpc.handleUnaryCall<_backlog_v1_ExtendLeaseRequest__Output, _backlog_v1_ExtendLeaseResponse>;
+  
+  Limits: grpc.handleUnaryCall<_backlog_v1_LimitsRequest__Output, _backlog_v1_LimitsResponse>;
+  
   Publish: grpc.handleUnaryCall<_backlog_v1_PublishRequest__Output, _backlog_v1_PublishResponse>;
   
   Pull: grpc.handleUnaryCall<_backlog_v1_PullRequest__Output, _backlog_v1_PullResponse>;
@@ -94,6 +120,8 @@ export interface QueueHandlers extends grpc.UntypedServiceImplementation {
 export interface QueueDefinition extends grpc.ServiceDefinition {
   Ack: MethodDefinition<_backlog_v1_AckRequest, _backlog_v1_AckResponse, _backlog_v1_AckRequest__Output, _backlog_v1_AckResponse__Output>
   Consume: MethodDefinition<_backlog_v1_ConsumeRequest, _backlog_v1_Delivery, _backlog_v1_ConsumeRequest__Output, _backlog_v1_Delivery__Output>
+  ExtendLease: MethodDefinition<_backlog_v1_ExtendLeaseRequest, _backlog_v1_ExtendLeaseResponse, _backlog_v1_ExtendLeaseRequest__Output, _backlog_v1_ExtendLeaseResponse__Output>
+  Limits: MethodDefinition<_backlog_v1_LimitsRequest, _backlog_v1_LimitsResponse, _backlog_v1_LimitsRequest__Output, _backlog_v1_LimitsResponse__Output>
   Publish: MethodDefinition<_backlog_v1_PublishRequest, _backlog_v1_PublishResponse, _backlog_v1_PublishRequest__Output, _backlog_v1_PublishResponse__Output>
   Pull: MethodDefinition<_backlog_v1_PullRequest, _backlog_v1_PullResponse, _backlog_v1_PullRequest__Output, _backlog_v1_PullResponse__Output>
   Receipt: MethodDefinition<_backlog_v1_ReceiptRequest, _backlog_v1_ReceiptResponse, _backlog_v1_ReceiptRequest__Output, _backlog_v1_ReceiptResponse__Output>

@@ -3,10 +3,10 @@
 
 export interface ReceiptRequest {
   'workerId'?: (string);
-  'messageIds'?: (string)[];
+  'ackIds'?: (string)[];
 }
 
 export interface ReceiptRequest__Output {
   'workerId': (string);
-  'messageIds': (string)[];
+  'ackIds': (string)[];
 }

@@ -2,7 +2,11 @@
 
 
 export interface StatsRequest {
+  'pageSize'?: (number);
+  'pageToken'?: (string);
 }
 
 export interface StatsRequest__Output {
+  'pageSize': (number);
+  'pageToken': (string);
 }

@@ -2,6 +2,7 @@
 
 import type { WorkerStats as _backlog_v1_WorkerStats, WorkerStats__Output as _backlog_v1_WorkerStats__Output } from '../../backlog/v1/WorkerStats';
 import type { Totals as _backlog_v1_Totals, Totals__Output as _backlog_v1_Totals__Output } from '../../backlog/v1/Totals';
+import type { Upstream as _backlog_v1_Upstream, Upstream__Output as _backlog_v1_Upstream__Output } from '../../backlog/v1/Upstream';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatsResponse {
@@ -9,6 +10,8 @@ export interface StatsResponse {
   'workers'?: (_backlog_v1_WorkerStats)[];
   'totals'?: (_backlog_v1_Totals | null);
   'atUnixNano'?: (number | string | Long);
+  'nextPageToken'?: (string);
+  'upstream'?: (_backlog_v1_Upstream | null);
 }
 
 export interface StatsResponse__Output {
@@ -16,4 +19,6 @@ export interface StatsResponse__Output {
   'workers': (_backlog_v1_WorkerStats__Output)[];
   'totals': (_backlog_v1_Totals__Output | null);
   'atUnixNano': (string);
+  'nextPageToken': (string);
+  'upstream': (_backlog_v1_Upstream__Output | null);
 }

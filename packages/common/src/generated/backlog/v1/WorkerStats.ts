@@ -12,6 +12,7 @@ export interface WorkerStats {
   'requeued'?: (number | string | Long);
   'lost'?: (number | string | Long);
   'prefetch'?: (number);
+  'oldestInFlightPublishedAtUnixNano'?: (number | string | Long);
 }
 
 export interface WorkerStats__Output {
@@ -24,4 +25,5 @@ export interface WorkerStats__Output {
   'requeued': (string);
   'lost': (string);
   'prefetch': (number);
+  'oldestInFlightPublishedAtUnixNano': (string);
 }

@@ -1,16 +1,20 @@
 /**
- * A promise-based client for the sidecar's admin RPCs (Publish, Stats), used
- * by the local lab, the tests and the experiment runner.
+ * A promise-based client for the sidecar's admin RPCs (Publish, Stats,
+ * Limits), used by the local lab, the tests, the bench and the experiment
+ * runner; and the polling helpers they wait with.
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadContract, type OutgoingMessage, type QueueClient, type StatsResponse__Output, type WorkerStats__Output } from '@backlog-lab/common/contract';
+import type { LimitsResponse__Output } from '@backlog-lab/common/generated/backlog/v1/LimitsResponse';
 
 export interface AdminClient {
   readonly raw: QueueClient;
   publish(messages: OutgoingMessage[]): Promise<string[]>;
   /** Publishes `count` messages of `payloadBytes` each at `priority`, in batches. */
   publishMany(count: number, options?: { priority?: number; payloadBytes?: number; idPrefix?: string }): Promise<string[]>;
+  /** Stats with every page of workers. */
   stats(): Promise<StatsResponse__Output>;
+  limits(): Promise<LimitsResponse__Output>;
   close(): void;
 }
 
@@ -41,9 +45,25 @@ export function createAdminClient(address: string): AdminClient {
       }
       return ids;
     },
-    stats: () => new Promise((resolve, reject) => {
-      raw.Stats({}, (error, response) => {
-        if (error || !response) reject(error ?? new Error('empty Stats response'));
+    async stats() {
+      const page = (pageToken: string): Promise<StatsResponse__Output> => new Promise((resolve, reject) => {
+        raw.Stats({ pageToken }, (error, response) => {
+          if (error || !response) reject(error ?? new Error('empty Stats response'));
+          else resolve(response);
+        });
+      });
+      const first = await page('');
+      for (let next = first.nextPageToken; next !== '';) {
+        const more = await page(next);
+        first.workers.push(...more.workers);
+        next = more.nextPageToken;
+      }
+      first.nextPageToken = '';
+      return first;
+    },
+    limits: () => new Promise((resolve, reject) => {
+      raw.Limits({}, (error, response) => {
+        if (error || !response) reject(error ?? new Error('empty Limits response'));
         else resolve(response);
       });
     }),
@@ -54,7 +74,7 @@ export function createAdminClient(address: string): AdminClient {
 /** The Stats entry for one worker, or a zeroed one if the sidecar has not seen it. */
 export function workerStats(stats: StatsResponse__Output, workerId: string): WorkerStats__Output {
   return stats.workers.find((w) => w.workerId === workerId) ?? {
-    workerId, mode: '', connected: false, dispatched: '0', acked: '0', inFlight: '0', requeued: '0', lost: '0', prefetch: 0,
+    workerId, mode: '', connected: false, dispatched: '0', acked: '0', inFlight: '0', requeued: '0', lost: '0', prefetch: 0, oldestInFlightPublishedAtUnixNano: '0',
   };
 }
 

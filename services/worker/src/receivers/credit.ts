@@ -6,15 +6,14 @@
  * stream, so nothing is lost.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { ConsumeRequest, Delivery__Output, QueueClient } from '@backlog-lab/common/contract';
+import type { ConsumeRequest, Delivery__Output } from '@backlog-lab/common/contract';
 import { isServiceError } from '@backlog-lab/common/errors';
-import type { Logger } from '@backlog-lab/common/logger';
-import type { Processor } from './processor.ts';
-import type { Receiver } from './receiver.ts';
+import type { Receiver, ReceiverContext } from './receiver.ts';
 
 type ConsumeCall = grpc.ClientDuplexStream<ConsumeRequest, Delivery__Output>;
 
-export function createCreditReceiver(client: QueueClient, workerId: string, prefetch: number, processor: Processor, logger: Logger): Receiver {
+export function createCreditReceiver({ client, config, processor, logger }: ReceiverContext): Receiver {
+  const { workerId, prefetch } = config;
   let call: ConsumeCall | undefined;
   // Flags flipped by requestStop() while session() awaits, hence an object.
   const state = { stopping: false, busy: false, halfClosed: false };
@@ -44,7 +43,7 @@ export function createCreditReceiver(client: QueueClient, workerId: string, pref
           state.busy = true;
           await processor.handle(delivery, () => {
             if (!alive || state.halfClosed) return Promise.resolve('ack_lost');
-            current.write({ ack: { messageId: delivery.id } });
+            current.write({ ack: { ackIds: [delivery.ackId] } });
             return Promise.resolve('ok');
           });
           state.busy = false;
