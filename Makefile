@@ -32,7 +32,9 @@ GRAFANA_PORT ?= $(call env,GRAFANA_PORT)
 PROMETHEUS_PORT ?= $(call env,PROMETHEUS_PORT)
 TEMPO_PORT ?= $(call env,TEMPO_PORT)
 SIDECAR_GRPC_HOST_PORT ?= $(call env,SIDECAR_GRPC_HOST_PORT)
-K8S_DIR := deploy/k8s
+# Kustomization `make k8s-apply` applies: deploy/k8s-overlays/keda or
+# deploy/k8s-overlays/hpa let an autoscaler run the workers (docs/autoscaling.md).
+K8S_DIR ?= deploy/k8s
 K8S_NAMESPACE := backlog-lab
 
 IMAGE_BASE := $(if $(REGISTRY),$(REGISTRY)/,)$(IMAGE_PREFIX)

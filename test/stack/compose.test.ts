@@ -127,3 +127,20 @@ test('Prometheus runs with exemplar storage, and every image version comes from 
     assert.equal(service(config, name).image, pinned);
   }
 });
+
+test('Prometheus mounts deploy/prometheus where its config file is, so rule_files finds the alert rules beside it', () => {
+  const prometheus = service(resolvedCompose(), 'prometheus');
+  const flag = optionalArray(prometheus.command, 'prometheus command').map(String).find((arg) => arg.startsWith('--config.file='));
+  assert.ok(flag, 'prometheus has no --config.file');
+  const configDir = path.posix.dirname(flag.slice('--config.file='.length));
+  // Short syntax (docker-compose 1.29 prints SOURCE:TARGET:MODE) or long syntax (Compose v2).
+  const mounts = optionalArray(prometheus.volumes, 'prometheus volumes').map((volume) => {
+    if (isRecord(volume)) return { source: String(volume.source), target: String(volume.target), readOnly: volume.read_only === true };
+    const [source = '', target = '', mode = ''] = text(volume).split(':');
+    return { source, target, readOnly: mode.split(',').includes('ro') };
+  });
+  const mount = mounts.find((item) => item.target === configDir);
+  assert.ok(mount, `nothing is mounted at ${configDir}: ${JSON.stringify(mounts)}`);
+  assert.equal(path.resolve(ROOT, mount.source), path.join(ROOT, 'deploy/prometheus'));
+  assert.ok(mount.readOnly, 'the config folder is mounted read-only');
+});

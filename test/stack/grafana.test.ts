@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { autoscalerQueries } from './autoscalers.ts';
 import {
   PROVISIONING_DIR,
   allDashboardQueries,
@@ -16,6 +17,8 @@ import {
   loadDashboards,
   provisionedDatasourceUids,
   rulesFileFor,
+  type Dashboard,
+  type Panel,
 } from './dashboards.ts';
 import { ROOT, asArray, asRecord, isRecord, runToolOk } from './tools.ts';
 
@@ -102,15 +105,92 @@ test('a query that is not PromQL fails the same check (the check can fail)', () 
   }
 });
 
-test('the in-transit panel uses sidecar dispatched minus worker started by worker_id, valid in every mode', () => {
+const IN_TRANSIT = 'In transit per worker: client backlog + the one in hand';
+
+function mainDashboard(): Dashboard {
   const main = loadDashboards().find((dashboard) => dashboard.uid === 'backlog-lab');
   assert.ok(main);
-  const inTransit = dashboardQueries(main).find((query) => query.where === 'In transit per worker');
-  assert.ok(inTransit);
-  assert.match(inTransit.promql, /sum by \(worker_id\) \(sidecar_messages_dispatched_total\{[^}]*\}\) - sum by \(worker_id\) \(worker_messages_started_total\{[^}]*\}\)/);
-  const panel = allPanels(main).find((item) => item.title === 'In transit per worker');
-  const custom = asRecord(asRecord(asRecord(panel?.json.fieldConfig, 'fieldConfig').defaults, 'defaults').custom, 'custom');
+  return main;
+}
+
+function panelNamed(dashboard: Dashboard, title: string): Panel {
+  const panel = allPanels(dashboard).find((item) => item.title === title);
+  assert.ok(panel, `no panel "${title}"`);
+  return panel;
+}
+
+test('the headline in-transit panel stacks the sidecar\'s own in-flight gauge per worker: one source, one instant, never negative', () => {
+  const main = mainDashboard();
+  const [first] = allPanels(main).filter((panel) => panel.type !== 'row');
+  assert.equal(first?.title, IN_TRANSIT, 'the in-transit panel is the first one');
+  const queries = dashboardQueries(main).filter((query) => query.where === IN_TRANSIT);
+  assert.equal(queries.length, 1);
+  assert.match(queries[0]?.promql ?? '', /^sum by \(worker_id\) \(sidecar_messages_in_flight\{[^}]*\}\)$/);
+  const panel = panelNamed(main, IN_TRANSIT);
+  assert.match(String(panel.json.description), /client backlog/);
+  assert.match(String(panel.json.description), /one it is processing/);
+  const custom = asRecord(asRecord(asRecord(panel.json.fieldConfig, 'fieldConfig').defaults, 'defaults').custom, 'custom');
   assert.equal(asRecord(custom.stacking, 'stacking').mode, 'normal', 'in transit per worker is stacked');
+});
+
+test('no query subtracts worker-side counts from sidecar-side counts without clamping at 0 (two scrapes, two instants)', () => {
+  for (const query of allDashboardQueries()) {
+    if (!/sidecar_messages_dispatched_total/.test(query.promql) || !/worker_messages_started_total/.test(query.promql)) continue;
+    assert.match(query.promql, /^clamp_min\(/, `${query.dashboard} / ${query.where} [${query.refId}] can go negative: ${query.promql}`);
+  }
+});
+
+test('idle workers come from the exact busy fraction and are named, not counted from a sampled 0/1 gauge', () => {
+  const main = mainDashboard();
+  const title = 'Workers idle while messages wait elsewhere';
+  const panel = panelNamed(main, title);
+  const targets = asArray(panel.json.targets, 'targets').map((item) => asRecord(item, 'target'));
+  const idle = dashboardQueries(main).find((query) => query.where === title && query.refId === 'A');
+  assert.ok(idle);
+  assert.match(idle.promql, /rate\(worker_processing_seconds_sum\{[^}]*\}\[/);
+  assert.doesNotMatch(idle.promql, /avg_over_time\(worker_busy/);
+  assert.match(idle.promql, /sum by \(worker_id\)/);
+  assert.equal(targets.find((target) => target.refId === 'A')?.legendFormat, '{{worker_id}}', 'each idle worker is a series named by its id');
+});
+
+test('every "max" series is a real maximum, never histogram_quantile(1, ...), which draws a bucket\'s upper edge', () => {
+  for (const query of allDashboardQueries()) {
+    assert.doesNotMatch(query.promql, /histogram_quantile\(\s*1(\.0*)?\s*,/, `${query.dashboard} / ${query.where} [${query.refId}]`);
+  }
+  const main = mainDashboard();
+  for (const title of ['Time in client backlog by mode: p50, p95, p99, max', 'Time in client backlog by worker: p50, p95, p99, max']) {
+    const panel = panelNamed(main, title);
+    const max = asArray(panel.json.targets, 'targets').map((item) => asRecord(item, 'target')).find((target) => String(target.legendFormat).endsWith(' max'));
+    assert.ok(max, `${title} has no max series`);
+    assert.match(String(max.expr), /max_over_time\(worker_client_backlog_max_seconds\{/);
+  }
+});
+
+test('the main dashboard shows the oldest message age, queued and in flight per worker, and the firing alerts', () => {
+  const queries = dashboardQueries(mainDashboard());
+  assert.ok(queries.some((query) => query.promql.includes('sidecar_queue_oldest_message_age_seconds')));
+  assert.ok(queries.some((query) => /by \(worker_id\) \(sidecar_in_flight_oldest_message_age_seconds/.test(query.promql)));
+  const alerts = queries.find((query) => query.promql.includes('ALERTS{alertstate="firing"}'));
+  assert.ok(alerts, 'no panel lists the firing alerts');
+  assert.equal(panelNamed(mainDashboard(), alerts.where).type, 'table');
+});
+
+test('a row sets what the broker reports beside where the messages are, and draws the autoscalers\' metric exactly', () => {
+  const main = mainDashboard();
+  const rowTitle = 'What the broker sees vs where the messages are';
+  const panels = allPanels(main);
+  const row = panels.findIndex((panel) => panel.type === 'row' && panel.title === rowTitle);
+  assert.ok(row >= 0, `no row "${rowTitle}"`);
+  const nextRow = panels.findIndex((panel, index) => index > row && panel.type === 'row');
+  const inRow = new Set(panels.slice(row + 1, nextRow < 0 ? undefined : nextRow).map((panel) => panel.title));
+  const queries = dashboardQueries(main).filter((query) => inRow.has(query.where)).map((query) => query.promql);
+  for (const metric of ['rabbitmq_detailed_queue_messages_ready', 'rabbitmq_detailed_queue_messages_unacked', 'sidecar_upstream_ready_messages',
+    'sidecar_upstream_unacked_messages', 'sidecar_queue_depth', 'sidecar_messages_in_flight']) {
+    assert.ok(queries.some((promql) => promql.includes(metric)), `the broker row does not show ${metric}`);
+  }
+  for (const query of autoscalerQueries().filter((item) => item.where.startsWith('keda trigger outstanding'))) {
+    assert.ok(queries.includes(query.promql), `the broker row does not draw ${query.where}: ${query.promql}`);
+  }
 });
 
 test('the backlog and end-to-end panels show exemplars and warn that they subtract two clocks', () => {

@@ -5,60 +5,38 @@
  * the lab promises.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { parseAllDocuments } from 'yaml';
-import { ROOT, asArray, asRecord, asString, isRecord, optionalArray, runTool, runToolOk, type JsonRecord } from './tools.ts';
+import { parse as parseYaml } from 'yaml';
+import {
+  MODELS,
+  NAMESPACE,
+  containers,
+  describe,
+  find,
+  generatedConfigMap,
+  kindOf,
+  nameOf,
+  podSpec,
+  render,
+  unknownFields,
+  volumeConfigMaps,
+} from './k8s.ts';
+import { ROOT, asRecord, asString, isRecord, optionalArray, runToolOk, type JsonRecord } from './tools.ts';
 
-const NAMESPACE = 'backlog-lab';
 /** The services drain within this long after SIGTERM. */
 const DRAIN_SECONDS = 10;
 
-/** Kinds the manifests may contain: the model that validates each, and its TypeScript type for the strict check. */
-const MODELS: Readonly<Record<string, { validate: (data: JsonRecord) => void; type: string; module: string }>> = {
-  'v1/Namespace': { validate: (data) => { new Namespace(data).validate(); }, type: 'INamespace', module: 'kubernetes-models/v1/Namespace' },
-  'v1/ServiceAccount': { validate: (data) => { new ServiceAccount(data).validate(); }, type: 'IServiceAccount', module: 'kubernetes-models/v1/ServiceAccount' },
-  'v1/Service': { validate: (data) => { new Service(data).validate(); }, type: 'IService', module: 'kubernetes-models/v1/Service' },
-  'v1/ConfigMap': { validate: (data) => { new ConfigMap(data).validate(); }, type: 'IConfigMap', module: 'kubernetes-models/v1/ConfigMap' },
-  'apps/v1/Deployment': { validate: (data) => { new Deployment(data).validate(); }, type: 'IDeployment', module: 'kubernetes-models/apps/v1/Deployment' },
-};
-
-let rendered: JsonRecord[] | undefined;
-
 /** `kubectl kustomize deploy/k8s`, parsed; rendered once for all the tests. */
-function objects(): JsonRecord[] {
-  rendered ??= parseAllDocuments(runToolOk('kubectl', ['kustomize', 'deploy/k8s'])).map((document, index) => {
-    if (document.errors.length > 0) throw new Error(`document ${index}: ${document.errors.map(String).join('; ')}`);
-    return asRecord(document.toJS() as unknown, `document ${index}`);
-  });
-  return rendered;
-}
-
-const kindOf = (object: JsonRecord): string => `${asString(object.apiVersion, 'apiVersion')}/${asString(object.kind, 'kind')}`;
-const nameOf = (object: JsonRecord): string => asString(asRecord(object.metadata, 'metadata').name, 'metadata.name');
-const describe = (object: JsonRecord): string => `${asString(object.kind, 'kind')}/${nameOf(object)}`;
+const objects = (): JsonRecord[] => render('deploy/k8s');
 
 function deployments(): JsonRecord[] {
   return objects().filter((object) => object.kind === 'Deployment');
 }
 
-function podSpec(deployment: JsonRecord): JsonRecord {
-  return asRecord(asRecord(asRecord(deployment.spec, 'spec').template, 'template').spec, `${describe(deployment)} pod spec`);
-}
-
-function containers(deployment: JsonRecord): JsonRecord[] {
-  return asArray(podSpec(deployment).containers, 'containers').map((item) => asRecord(item, `${describe(deployment)} container`));
-}
-
-function deployment(name: string): JsonRecord {
-  const found = deployments().find((object) => nameOf(object) === name);
-  assert.ok(found, `no Deployment ${name}`);
-  return found;
-}
+const deployment = (name: string): JsonRecord => find(objects(), 'Deployment', name);
 
 test('kubectl kustomize renders deploy/k8s with the lab\'s pieces', () => {
   const names = objects().map(describe);
@@ -81,34 +59,6 @@ test('every object validates against the Kubernetes schemas', () => {
     assert.doesNotThrow(() => { model.validate(object); }, `${describe(object)} does not validate`);
   }
 });
-
-/**
- * Fields the Kubernetes API does not know, as TypeScript reports them; empty
- * when there are none. kubernetes-models' JSON schemas allow unknown fields,
- * its TypeScript types do not: `satisfies` on an object literal reports every
- * excess property, at any depth.
- */
-function unknownFields(list: readonly JsonRecord[]): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'k8s-objects-'));
-  try {
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-    const imports = new Set<string>();
-    const body: string[] = [];
-    list.forEach((object, index) => {
-      const model = MODELS[kindOf(object)];
-      assert.ok(model, `no schema known for ${kindOf(object)}`);
-      imports.add(`import type { ${model.type} } from '${model.module}';`);
-      body.push(`// ${describe(object)}`, `export const object${index} = ${JSON.stringify(object, null, 2)} satisfies ${model.type};`);
-    });
-    writeFileSync(path.join(dir, 'objects.ts'), `${[...imports, ...body].join('\n')}\n`);
-    const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, target: 'es2024', module: 'preserve', moduleResolution: 'bundler', types: [] };
-    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['objects.ts'] }));
-    const result = runTool(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir });
-    return result.status === 0 ? '' : `${result.stdout}${result.stderr}` || `tsc exited ${result.status}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('no object has a field the Kubernetes API does not know (a typo would silently drop a setting)', () => {
   assert.equal(unknownFields(objects()), '');
@@ -201,7 +151,7 @@ test('every ConfigMap and ServiceAccount a pod refers to exists', () => {
     const pod = podSpec(item);
     assert.ok(accounts.has(asString(pod.serviceAccountName, `${describe(item)} serviceAccountName`)), `${describe(item)}: no ServiceAccount ${String(pod.serviceAccountName)}`);
     for (const volume of optionalArray(pod.volumes, 'volumes').map((entry) => asRecord(entry, 'volume'))) {
-      if (isRecord(volume.configMap)) assert.ok(configMaps.has(asString(volume.configMap.name, 'configMap name')), `${describe(item)}: no ConfigMap ${String(volume.configMap.name)}`);
+      for (const name of volumeConfigMaps(volume)) assert.ok(configMaps.has(name), `${describe(item)}: no ConfigMap ${name}`);
     }
     for (const container of containers(item)) {
       for (const source of optionalArray(container.envFrom, 'envFrom').map((entry) => asRecord(entry, 'envFrom'))) {
@@ -211,12 +161,8 @@ test('every ConfigMap and ServiceAccount a pod refers to exists', () => {
   }
 });
 
-test('Grafana in Kubernetes gets the very dashboards, datasources and Tempo config that compose uses', () => {
-  const configMap = (prefix: string): JsonRecord => {
-    const found = objects().find((object) => object.kind === 'ConfigMap' && nameOf(object).startsWith(`${prefix}-`));
-    assert.ok(found, `no ConfigMap ${prefix}`);
-    return asRecord(found.data, `${prefix} data`);
-  };
+test('Kubernetes gets the very dashboards, datasources, Tempo config and alert rules that compose uses', () => {
+  const configMap = (prefix: string): JsonRecord => asRecord(generatedConfigMap(objects(), prefix).data, `${prefix} data`);
   const dashboardDir = path.join(ROOT, 'deploy/grafana/dashboards');
   const dashboards = configMap('grafana-dashboards');
   const files = readdirSync(dashboardDir).filter((name) => name.endsWith('.json')).sort();
@@ -224,6 +170,11 @@ test('Grafana in Kubernetes gets the very dashboards, datasources and Tempo conf
   for (const file of files) assert.equal(dashboards[file], readFileSync(path.join(dashboardDir, file), 'utf8'), file);
   assert.equal(configMap('grafana-datasources')['datasources.yaml'], readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/datasources.yaml'), 'utf8'));
   assert.equal(configMap('tempo-config')['tempo.yaml'], readFileSync(path.join(ROOT, 'deploy/tempo/tempo.yaml'), 'utf8'));
+  const rulesDir = path.join(ROOT, 'deploy/prometheus/rules');
+  const rules = configMap('prometheus-rules');
+  const ruleFiles = readdirSync(rulesDir).filter((name) => name.endsWith('.rules.yml')).sort();
+  assert.deepEqual(Object.keys(rules).sort(), ruleFiles, 'every rules file, and no unit test, is in the ConfigMap');
+  for (const file of ruleFiles) assert.equal(rules[file], readFileSync(path.join(rulesDir, file), 'utf8'), file);
 
   const mounts = optionalArray(containers(deployment('grafana'))[0]?.volumeMounts, 'volumeMounts').map((entry) => asRecord(entry, 'mount'));
   assert.ok(mounts.some((mount) => mount.mountPath === '/etc/grafana/dashboards'), 'Grafana does not mount the dashboards where the provider reads them');
@@ -236,4 +187,55 @@ test('Kubernetes runs the same Prometheus, Tempo and Grafana versions that .env 
     assert.ok(pinned, `.env has no ${variable}`);
     assert.equal(containers(deployment(name))[0]?.image, pinned, `deploy/k8s/${name}.yaml and .env ${variable} differ`);
   }
+});
+
+/**
+ * The Prometheus pod's view of its volumes: every ConfigMap key written where
+ * the Deployment mounts it (projected ConfigMaps side by side), under `root`.
+ * Returns the host path of the --config.file.
+ */
+function layOutPrometheusPod(root: string): string {
+  const item = deployment('prometheus');
+  const pod = podSpec(item);
+  const [container] = containers(item);
+  assert.ok(container);
+  const volumes = new Map(optionalArray(pod.volumes, 'volumes').map((entry) => {
+    const volume = asRecord(entry, 'volume');
+    return [asString(volume.name, 'volume name'), volume] as const;
+  }));
+  for (const mount of optionalArray(container.volumeMounts, 'volumeMounts').map((entry) => asRecord(entry, 'mount'))) {
+    const volume = volumes.get(asString(mount.name, 'mount name'));
+    assert.ok(volume, `prometheus mounts a volume it does not define: ${String(mount.name)}`);
+    for (const name of volumeConfigMaps(volume)) {
+      const data = asRecord(find(objects(), 'ConfigMap', name).data, `${name} data`);
+      const dir = path.join(root, asString(mount.mountPath, 'mountPath'));
+      mkdirSync(dir, { recursive: true });
+      for (const [key, value] of Object.entries(data)) writeFileSync(path.join(dir, key), asString(value, `${name} ${key}`));
+    }
+  }
+  const flag = optionalArray(container.args, 'prometheus args').map(String).find((arg) => arg.startsWith('--config.file='));
+  assert.ok(flag, 'prometheus has no --config.file');
+  return path.join(root, flag.slice('--config.file='.length));
+}
+
+test('Prometheus in Kubernetes finds its config and every alert rule where its volumes put them', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'prometheus-pod-'));
+  try {
+    const config = layOutPrometheusPod(root);
+    // promtool resolves rule_files as Prometheus does (relative to the config file) and checks each file found.
+    const output = runToolOk('promtool', ['check', 'config', config]);
+    const ruleFiles = readdirSync(path.join(ROOT, 'deploy/prometheus/rules')).filter((name) => name.endsWith('.rules.yml'));
+    assert.ok(ruleFiles.length > 0);
+    for (const file of ruleFiles) assert.match(output, new RegExp(`Checking \\S*/${file.replaceAll('.', '\\.')}\\n\\s+SUCCESS: \\d+ rules found`), `${file} is not loaded:\n${output}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('Prometheus in Kubernetes scrapes what the compose one scrapes, but for the workers\' Service name', () => {
+  const jobs = (file: string): unknown => {
+    const config = asRecord(parseYaml(readFileSync(path.join(ROOT, file), 'utf8')) as unknown, file);
+    return JSON.parse(JSON.stringify(config.scrape_configs).replaceAll('"worker-metrics"', '"worker"')) as unknown;
+  };
+  assert.deepEqual(jobs('deploy/k8s/prometheus.yml'), jobs('deploy/prometheus/prometheus.yml'));
 });
