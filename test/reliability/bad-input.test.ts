@@ -58,7 +58,7 @@ test('Publish rejects bad messages with a clear status and enqueues none of the 
 });
 
 test('Consume: a bad hello, a missing hello, a second hello, empty or foreign acks end that stream only', async () => {
-  const lab = await startInProcessLab({ MAX_PREFETCH: 100, HELLO_TIMEOUT_MS: 500 });
+  const lab = await startInProcessLab({ MAX_PREFETCH: 100, FIRST_MESSAGE_TIMEOUT_MS: 500 });
   const client = lab.admin.raw;
   const hello = (prefetch: number, workerId = 'bad'): ConsumeRequest => ({ hello: { workerId, prefetch } });
   for (const [what, requests, code, details] of [
@@ -71,7 +71,7 @@ test('Consume: a bad hello, a missing hello, a second hello, empty or foreign ac
     ['an ack with no ids', [hello(1), { ack: { ackIds: [] } }], grpc.status.INVALID_ARGUMENT, /ack\.ack_ids must hold 1\.\.1000 ids, got 0/],
     ['an ack id with a space', [hello(1), { ack: { ackIds: ['a b'] } }], grpc.status.INVALID_ARGUMENT, /ack\.ack_ids\[0\] must be 1\.\.128 printable/],
     ['an ack id never delivered', [hello(1), { ack: { ackIds: ['nope'] } }], grpc.status.FAILED_PRECONDITION, /not delivered on this stream/],
-    ['no hello at all', [], grpc.status.DEADLINE_EXCEEDED, /no hello within 500 ms/],
+    ['no hello at all', [], grpc.status.DEADLINE_EXCEEDED, /no request message within 500 ms/],
   ] as const) {
     const { status } = await consume(client, [...requests] as ConsumeRequest[]);
     assert.equal(status.code, code, what);

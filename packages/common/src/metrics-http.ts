@@ -86,7 +86,8 @@ function wantsOpenMetrics(accept: string | undefined): boolean {
 
 export function createMetricsServer(registry: MetricsRegistry, port: number, host = '0.0.0.0'): MetricsServer {
   const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {
+    // Exactly GET /metrics: nothing else is served, whatever the query string.
+    if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
       return;
     }

@@ -38,6 +38,8 @@ export interface SidecarConfig {
    * written to the stream, or when its receipt arrives.
    */
   readonly streamUpstreamAck: 'dispatch' | 'receipt';
+  /** `poll`: with nothing pending, a poll worker counts as connected this long after its last request. */
+  readonly pollPresenceMs: number;
   /** `poll`: Pulls that may wait at once, per worker id and in all. */
   readonly maxPendingPullsPerWorker: number;
   readonly maxPendingPulls: number;
@@ -50,10 +52,25 @@ export interface SidecarConfig {
   readonly maxWorkers: number;
   /** Publish answers RESOURCE_EXHAUSTED rather than queue more than this. */
   readonly maxQueued: number;
-  /** A Consume stream that has not said hello after this long is closed. */
-  readonly helloTimeoutMs: number;
-  /** PEM certificate chain and key; when set, the gRPC port serves TLS instead of plaintext. */
-  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  /** Publish answers RESOURCE_EXHAUSTED rather than queue more payload bytes than this. */
+  readonly maxQueuedBytes: number;
+  /** A call with no request message after this long (a Consume without its Hello) is ended. */
+  readonly firstMessageTimeoutMs: number;
+  /** Open TCP connections to the gRPC port; one more is closed at once. */
+  readonly maxConnections: number;
+  /** Concurrent calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
+  /** A connection with no call for this long is closed (`grpc.max_connection_idle_ms`). */
+  readonly connectionIdleMs: number;
+  /**
+   * PEM certificate chain and key; when set, the gRPC port serves TLS instead
+   * of plaintext. With a client CA, clients must present a certificate it
+   * signed (mutual TLS), and a worker's id must be one of its names; with
+   * admin names, only those may call Publish and Stats.
+   */
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa: Buffer | undefined; readonly adminNames: readonly string[] } | undefined;
+  /** A plaintext port serving only grpc.health.v1, for probes that cannot present a certificate; unset: none. */
+  readonly healthPort: number | undefined;
   /**
    * gRFC A9 `grpc.max_connection_age_ms`: after about this long (±10 %
    * jitter) a connection gets GOAWAY and takes no new calls; 0 = never.
@@ -93,6 +110,7 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     pollLeaseMs: read.int('POLL_LEASE_MS', { default: 1_000, min: 100, max: 600_000 }),
     receiptGraceMs: read.int('RECEIPT_GRACE_MS', { default: 3_000, min: 0, max: 60_000 }),
     streamUpstreamAck: read.oneOf('STREAM_UPSTREAM_ACK', ['dispatch', 'receipt'] as const, 'dispatch'),
+    pollPresenceMs: read.int('POLL_PRESENCE_MS', { default: 10_000, min: 100, max: 600_000 }),
     maxPendingPullsPerWorker: read.int('MAX_PENDING_PULLS_PER_WORKER', { default: 8, min: 1, max: 1_000 }),
     maxPendingPulls: read.int('MAX_PENDING_PULLS', { default: 10_000, min: 1, max: 1_000_000 }),
     maxPublishMessages: read.int('MAX_PUBLISH_MESSAGES', { default: 10_000, min: 1, max: 100_000 }),
@@ -100,8 +118,13 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     workerTtlMs: read.int('WORKER_TTL_MS', { default: 300_000, min: 1_000, max: 86_400_000 }),
     maxWorkers: read.int('MAX_WORKERS', { default: 10_000, min: 1, max: 1_000_000 }),
     maxQueued: read.int('MAX_QUEUED', { default: 2_000_000, min: 1, max: 50_000_000 }),
-    helloTimeoutMs: read.int('HELLO_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
-    tls: tlsPair(read.file('SIDECAR_TLS_CERT_FILE'), read.file('SIDECAR_TLS_KEY_FILE')),
+    maxQueuedBytes: read.int('MAX_QUEUED_BYTES', { default: 512 * 1024 * 1024, min: 0, max: 64 * 1024 ** 3 }),
+    firstMessageTimeoutMs: read.int('FIRST_MESSAGE_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
+    maxConnections: read.int('MAX_CONNECTIONS', { default: 512, min: 1, max: 100_000 }),
+    maxConcurrentStreams: read.int('MAX_CONCURRENT_STREAMS', { default: 100, min: 1, max: 10_000 }),
+    connectionIdleMs: read.int('CONNECTION_IDLE_MS', { default: 300_000, min: 1_000, max: 86_400_000 }),
+    tls: tlsConfig(read.file('SIDECAR_TLS_CERT_FILE'), read.file('SIDECAR_TLS_KEY_FILE'), read.file('SIDECAR_TLS_CLIENT_CA_FILE'), read.string('SIDECAR_TLS_ADMIN_NAMES', '', { pattern: /^[\x21-\x7e]*$/, describe: 'a comma-separated list of certificate names' })),
+    healthPort: read.optionalInt('SIDECAR_HEALTH_PORT', { min: 0, max: 65_535 }),
     maxConnectionAgeMs: read.int('MAX_CONNECTION_AGE_MS', { default: 0, min: 0, max: 86_400_000 }),
     maxConnectionAgeGraceMs: read.int('MAX_CONNECTION_AGE_GRACE_MS', { default: 0, min: 0, max: 86_400_000 }),
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
@@ -109,10 +132,13 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     readyFd: read.optionalInt('READY_FD', { min: 3, max: 65_535 }),
   };
   read.requireTogether(['SIDECAR_TLS_CERT_FILE', 'SIDECAR_TLS_KEY_FILE']);
+  if (!config.tls && (env.SIDECAR_TLS_CLIENT_CA_FILE ?? '').trim() !== '') read.problem('SIDECAR_TLS_CLIENT_CA_FILE needs SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE: mutual TLS is TLS first');
+  if (config.tls && config.tls.adminNames.length > 0 && !config.tls.clientCa) read.problem('SIDECAR_TLS_ADMIN_NAMES needs SIDECAR_TLS_CLIENT_CA_FILE: names come from client certificates');
   read.done();
   return Object.freeze(config);
 }
 
-function tlsPair(cert: Buffer | undefined, key: Buffer | undefined): SidecarConfig['tls'] {
-  return cert && key ? { cert, key } : undefined;
+function tlsConfig(cert: Buffer | undefined, key: Buffer | undefined, clientCa: Buffer | undefined, adminNames: string): SidecarConfig['tls'] {
+  if (!cert || !key) return undefined;
+  return { cert, key, clientCa, adminNames: adminNames.split(',').map((n) => n.trim()).filter((n) => n !== '') };
 }

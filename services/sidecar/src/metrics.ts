@@ -22,7 +22,7 @@ import type { Holder } from './queue/policy.ts';
 import type { WorkerRecord } from './queue/workers.ts';
 
 /** Why a request was refused by a limit: a small, known set of label values. */
-export const REFUSAL_REASONS = ['connections', 'identity', 'pending_pulls', 'prefetch', 'publish_batch', 'workers', 'worker_id_taken'] as const;
+export const REFUSAL_REASONS = ['connections', 'first_message', 'identity', 'pending_pulls', 'prefetch', 'publish_batch', 'workers', 'worker_id_taken'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 const REQUEUE_REASONS: readonly RequeueReason[] = ['deadline', 'disconnect'];

@@ -18,13 +18,16 @@ import type { DeliveryMode } from './delivery/delivery-mode.ts';
 import { DELIVERY_MODES } from './delivery/index.ts';
 import { createCallGuard } from './delivery/server-calls.ts';
 import { traceSend } from './message-tracing.ts';
-import { createSidecarMetrics } from './metrics.ts';
+import { createSidecarMetrics, type SidecarMetrics } from './metrics.ts';
 import { createProducer } from './producer.ts';
 import { Dispatcher, type DispatchEvents } from './queue/dispatcher.ts';
 import { createMemoryQueue } from './queue/memory-queue.ts';
 import { createMessageIds } from './queue/message-ids.ts';
 import type { MessageQueue } from './queue/queue.ts';
 import { Workers } from './queue/workers.ts';
+import { firstMessageTimeout } from './server/first-message-timeout.ts';
+import { certificateNames } from './server/identity.ts';
+import { createListener } from './server/listener.ts';
 
 export interface Sidecar {
   readonly dispatcher: Dispatcher;
@@ -40,11 +43,19 @@ export interface SidecarDeps {
   readonly queue?: MessageQueue;
 }
 
-/** Plaintext by default (a lab on one host or one pod network); TLS when a certificate and key are configured. */
+/**
+ * Plaintext by default (a lab on one host or one pod network); TLS when a
+ * certificate and key are configured; mutual TLS when a client CA is too.
+ */
 function serverCredentials(config: SidecarConfig): grpc.ServerCredentials {
   if (!config.tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false);
+  const { cert, key, clientCa } = config.tls;
+  return grpc.ServerCredentials.createSsl(clientCa ?? null, [{ cert_chain: cert, private_key: key }], clientCa !== undefined);
 }
+
+/** Server-side keepalive: a connection whose peer vanished without a FIN is found and closed within about this long. */
+const KEEPALIVE_TIME_MS = 30_000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
 
 /** How often forgotten workers are swept out, at most. */
 const SWEEP_MS = 10_000;
@@ -71,7 +82,9 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
   workers.onForgotten((record) => { metrics.workerForgotten(record); });
   const queue = deps.queue ?? createMemoryQueue();
   const dispatcher = new Dispatcher({ queue, workers, events });
-  const guard = createCallGuard(dispatcher, metrics, () => undefined);
+  const mutualTls = config.tls?.clientCa !== undefined;
+  // With mutual TLS every caller is someone; a call without a certificate proves no name.
+  const guard = createCallGuard(dispatcher, metrics, mutualTls ? (call) => certificateNames(call) ?? [] : () => undefined);
   const modes: DeliveryMode[] = DELIVERY_MODES.map((create) => create({ dispatcher, config, logger, metrics, guard }));
   metrics.observe(dispatcher, modes.map((m) => m.name));
   const ids = createMessageIds();
@@ -83,18 +96,33 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
   }, logger);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [QUEUE_SERVICE_NAME]: 'NOT_SERVING' });
 
+  const firstMessage = firstMessageTimeout(config.firstMessageTimeoutMs, () => { metrics.refused('first_message'); });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
-    // Per connection: one client cannot open streams without limit.
-    'grpc.max_concurrent_streams': 1_000,
+    // Per connection: one client cannot open calls without limit.
+    'grpc.max_concurrent_streams': config.maxConcurrentStreams,
+    'grpc.max_connection_idle_ms': config.connectionIdleMs,
+    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     // Off unless configured: the stream-mode "mitigation" docs/experiments.md measures.
     ...(config.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs } : {}),
     ...(config.maxConnectionAgeGraceMs > 0 ? { 'grpc.max_connection_age_grace_ms': config.maxConnectionAgeGraceMs } : {}),
+    interceptors: [firstMessage.interceptor],
   });
+  const listener = createListener(server, serverCredentials(config), {
+    host: config.grpcHost,
+    port: config.grpcPort,
+    maxConnections: config.maxConnections,
+    onRefused: () => { metrics.refused('connections'); },
+  });
+  // Probes that cannot present a client certificate (Docker, Kubernetes) ask a plaintext port that serves health only.
+  const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
+  if (healthServer) health.addToServer(healthServer);
+  const admin = adminOnly(config, metrics);
   const handlers: Partial<QueueHandlers> = {
-    Publish: createPublishHandler(dispatcher, ids, config, metrics),
-    Stats: createStatsHandler(dispatcher),
+    Publish: admin(createPublishHandler(dispatcher, ids, config, metrics)),
+    Stats: admin(createStatsHandler(dispatcher)),
     Limits: createLimitsHandler(config),
   };
   for (const mode of modes) Object.assign(handlers, mode.handlers);
@@ -108,18 +136,14 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
     dispatcher,
     registry,
     async start() {
-      const grpcPort = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(`${config.grpcHost}:${config.grpcPort}`, serverCredentials(config), (error, port) => {
-          if (error) reject(new Error(`cannot listen for gRPC on ${config.grpcHost}:${config.grpcPort} (${error.message}): is the port in use?`));
-          else resolve(port);
-        });
-      });
+      const grpcPort = await listener.start();
+      const healthPort = healthServer && config.healthPort !== undefined ? await bindHealth(healthServer, config.grpcHost, config.healthPort) : undefined;
       const metricsPort = await metricsServer.start();
       await queue.start();
       producer.start();
       health.setStatus('', 'SERVING');
       health.setStatus(QUEUE_SERVICE_NAME, 'SERVING');
-      logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, tls: config.tls !== undefined, queue: queue.kind, producer_rate: config.producerRate, producer_burst: config.producerBurst });
+      logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, health_port: healthPort, tls: config.tls === undefined ? false : mutualTls ? 'mutual' : true, queue: queue.kind, producer_rate: config.producerRate, producer_burst: config.producerBurst });
       return { grpcPort, metricsPort };
     },
     async stop() {
@@ -128,6 +152,7 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
       logger.info('health NOT_SERVING; ending streams and pending pulls');
       producer.stop();
       clearInterval(sweeper);
+      listener.stop();
       dispatcher.close();
       for (const mode of modes) mode.endAll();
       await new Promise<void>((resolve) => {
@@ -141,10 +166,41 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
           resolve();
         });
       });
+      firstMessage.stop();
+      healthServer?.forceShutdown();
       await queue.close();
       const last = statsSnapshot(dispatcher);
       logger.info('sidecar stopped', { queued: queue.size, totals: last.totals, in_flight: dispatcher.ledger.size });
       await metricsServer.stop();
     },
+  };
+}
+
+function bindHealth(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+      if (error) reject(new Error(`cannot listen for health checks on ${host}:${port} (${error.message}): is the port in use?`));
+      else resolve(bound);
+    });
+  });
+}
+
+/**
+ * With mutual TLS and admin names configured, Publish and Stats answer only
+ * callers whose certificate carries one of those names; otherwise they are
+ * open to whoever may reach the port.
+ */
+function adminOnly(config: SidecarConfig, metrics: SidecarMetrics) {
+  const names = config.tls?.adminNames ?? [];
+  return <Req, Res>(handler: grpc.handleUnaryCall<Req, Res>): grpc.handleUnaryCall<Req, Res> => {
+    if (names.length === 0) return handler;
+    return (call, callback) => {
+      if (!(certificateNames(call) ?? []).some((n) => names.includes(n))) {
+        metrics.refused('identity');
+        callback({ code: grpc.status.PERMISSION_DENIED, details: 'this call needs a client certificate named in SIDECAR_TLS_ADMIN_NAMES' });
+        return;
+      }
+      handler(call, callback);
+    };
   };
 }

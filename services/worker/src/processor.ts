@@ -26,12 +26,21 @@ export type Ack = () => Promise<ProcessOutcome>;
 
 export interface Processor {
   handle(delivery: Delivery__Output, ack: Ack): Promise<void>;
+  /**
+   * The drain time is over: give up the message in hand, unacked (the
+   * sidecar requeues it, or in stream mode counts it lost).
+   */
+  abandon(): void;
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
   const { workerId, mode, metrics, logger } = options;
   const random = options.random ?? Math.random;
+  let working: AbortController | undefined;
   return {
+    abandon() {
+      working?.abort();
+    },
     async handle(delivery, ack) {
       const startedAt = nowUnixNano();
       const dispatchedAt = BigInt(delivery.dispatchedAtUnixNano);
@@ -41,7 +50,16 @@ export function createProcessor(options: ProcessorOptions): Processor {
       let failure: unknown;
       try {
         const delay = options.delayMs + (options.jitterMs > 0 ? Math.floor(random() * (options.jitterMs + 1)) : 0);
-        if (delay > 0) await sleep(delay);
+        if (delay > 0) {
+          working = new AbortController();
+          const finished = await sleep(delay, true, { signal: working.signal }).catch(() => false);
+          working = undefined;
+          if (!finished) {
+            failure = new Error('abandoned: the drain time was over');
+            logger.warn('message abandoned unfinished: the drain time was over', { message_id: delivery.id });
+            return;
+          }
+        }
         const doneAt = nowUnixNano();
         metrics.setBusy(false);
         const outcome = await ack();

@@ -136,6 +136,7 @@ export function createWorker(config: WorkerConfig, logger: Logger): Worker {
       ]);
       if (!drained) {
         log.warn('drain time passed; abandoning the session', { drain_ms: config.drainMs });
+        processor.abandon();
         receiver.abort();
         await running;
       }

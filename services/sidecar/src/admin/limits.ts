@@ -5,7 +5,6 @@ import { MAX_ID_LENGTH } from '@backlog-lab/common/identifiers';
 import type { LimitsRequest__Output } from '@backlog-lab/common/generated/backlog/v1/LimitsRequest';
 import type { LimitsResponse } from '@backlog-lab/common/generated/backlog/v1/LimitsResponse';
 import type { SidecarConfig } from '../config.ts';
-import { POLL_PRESENCE_MS } from '../delivery/poll-mode.ts';
 
 export function limitsOf(config: SidecarConfig): LimitsResponse {
   return {
@@ -13,10 +12,10 @@ export function limitsOf(config: SidecarConfig): LimitsResponse {
     longPollMaxMs: config.longPollMaxMs,
     ackDeadlineMs: config.ackDeadlineMs,
     leaseMs: config.pollLeaseMs,
-    helloTimeoutMs: config.helloTimeoutMs,
+    firstMessageTimeoutMs: config.firstMessageTimeoutMs,
     maxReceiptIds: MAX_RECEIPT_IDS,
     receiptGraceMs: config.receiptGraceMs,
-    pollPresenceMs: POLL_PRESENCE_MS,
+    pollPresenceMs: config.pollPresenceMs,
     maxPendingPullsPerWorker: config.maxPendingPullsPerWorker,
     maxPublishMessages: config.maxPublishMessages,
     maxPublishBytes: config.maxPublishBytes,

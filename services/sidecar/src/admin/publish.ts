@@ -21,6 +21,7 @@ export interface PublishLimits {
   readonly maxPublishMessages: number;
   readonly maxPublishBytes: number;
   readonly maxQueued: number;
+  readonly maxQueuedBytes: number;
 }
 
 /** The batch as it will be enqueued, or why it is refused. */
@@ -36,6 +37,9 @@ export function checkBatch(request: PublishRequest__Output, limits: PublishLimit
   }
   if (dispatcher.queue.size + messages.length > limits.maxQueued) {
     return { code: grpc.status.RESOURCE_EXHAUSTED, details: `the queue holds ${dispatcher.queue.size} messages; the limit is ${limits.maxQueued} (MAX_QUEUED)` };
+  }
+  if (dispatcher.queue.bytes + bytes > limits.maxQueuedBytes) {
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: `the queue holds ${dispatcher.queue.bytes} payload bytes; the limit is ${limits.maxQueuedBytes} (MAX_QUEUED_BYTES)` };
   }
   const batch: NewMessage[] = [];
   const inBatch = new Set<string>();

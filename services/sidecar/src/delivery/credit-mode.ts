@@ -147,13 +147,9 @@ export function createCreditMode(ctx: ModeContext): DeliveryMode {
       reject(SHUTTING_DOWN);
       return;
     }
-    // Until the hello arrives, nothing is delivered.
-    const helloTimer = setTimeout(() => {
-      reject({ code: grpc.status.DEADLINE_EXCEEDED, details: `no hello within ${config.helloTimeoutMs} ms` });
-    }, config.helloTimeoutMs);
-    call.once('cancelled', () => { clearTimeout(helloTimer); });
+    // Until the hello arrives, nothing is delivered; a stream that never
+    // sends one is ended by the server's first-message timeout.
     call.once('data', (first: ConsumeRequest__Output) => {
-      clearTimeout(helloTimer);
       const hello = first.kind === 'hello' ? first.hello : null;
       if (!hello) {
         reject({ code: grpc.status.INVALID_ARGUMENT, details: 'the first message on Consume must be a hello' });

@@ -22,9 +22,6 @@ import type { Consumer, DeliveryPolicy, Holder } from '../queue/policy.ts';
 import type { DeliveryMode, ModeContext } from './delivery-mode.ts';
 import { checkAckIds, isStatusError } from './server-calls.ts';
 
-/** A poll worker seen in the last this-many ms counts as connected. */
-export const POLL_PRESENCE_MS = 10_000;
-
 /** One per poll worker id: its leases stay attributed to it between Pulls. */
 class PollHolder implements Holder {
   readonly ackIds: AckIds = createAckIds();
@@ -106,7 +103,7 @@ export function createPollMode(ctx: ModeContext): DeliveryMode {
     settleWithinMs: config.pollLeaseMs,
     upstreamAck: 'settle',
     exclusive: false,
-    presenceMs: POLL_PRESENCE_MS,
+    presenceMs: config.pollPresenceMs,
   };
   const holders = new Map<string, PollHolder>();
   dispatcher.workers.onForgotten((record) => { holders.delete(record.workerId); });

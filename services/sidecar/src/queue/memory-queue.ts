@@ -14,6 +14,7 @@ export function createMemoryQueue(): MessageQueue {
   const ids = new Set<string>();
   const listeners: (() => void)[] = [];
   let seq = 0;
+  let bytes = 0;
   const available = (): void => {
     for (const listener of listeners) listener();
   };
@@ -29,6 +30,7 @@ export function createMemoryQueue(): MessageQueue {
       const publishedAtMs = Number(now / 1_000_000n);
       for (const m of batch) {
         ids.add(m.id);
+        bytes += m.payload.length;
         queue.push(m.priority, {
           id: m.id,
           priority: m.priority,
@@ -46,12 +48,18 @@ export function createMemoryQueue(): MessageQueue {
     },
     take() {
       const message = queue.shift();
-      if (message) ids.delete(message.id);
+      if (message) {
+        ids.delete(message.id);
+        bytes -= message.payload.length;
+      }
       return message;
     },
     has: (id) => ids.has(id),
     get size() {
       return queue.size;
+    },
+    get bytes() {
+      return bytes;
     },
     depth: (priority) => queue.depth(priority),
     oldestPublishedAtMs() {
@@ -69,6 +77,7 @@ export function createMemoryQueue(): MessageQueue {
       for (const m of messages) {
         m.enqueuedAtUnixNano = now;
         ids.add(m.id);
+        bytes += m.payload.length;
         const level = byLevel.get(m.priority);
         if (level) level.push(m);
         else byLevel.set(m.priority, [m]);

@@ -48,6 +48,8 @@ export interface MessageQueue {
   has?(id: string): boolean;
   /** Messages ready to take, all priorities. */
   readonly size: number;
+  /** Payload bytes of the messages ready to take (what a queue in memory costs). */
+  readonly bytes: number;
   /** Messages ready to take at one priority. */
   depth(priority: number): number;
   /** Unix ms when the oldest message ready to take was published; undefined when none is. */

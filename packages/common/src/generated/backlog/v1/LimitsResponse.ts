@@ -7,7 +7,7 @@ export interface LimitsResponse {
   'longPollMaxMs'?: (number);
   'ackDeadlineMs'?: (number);
   'leaseMs'?: (number);
-  'helloTimeoutMs'?: (number);
+  'firstMessageTimeoutMs'?: (number);
   'maxReceiptIds'?: (number);
   'receiptGraceMs'?: (number);
   'pollPresenceMs'?: (number);
@@ -23,7 +23,7 @@ export interface LimitsResponse__Output {
   'longPollMaxMs': (number);
   'ackDeadlineMs': (number);
   'leaseMs': (number);
-  'helloTimeoutMs': (number);
+  'firstMessageTimeoutMs': (number);
   'maxReceiptIds': (number);
   'receiptGraceMs': (number);
   'pollPresenceMs': (number);
