@@ -45,15 +45,31 @@ export interface SpawnOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** How one of the repository's services is run: the project's Node, telemetry first (--import), then its main. */
+export function serviceCommand(service: 'sidecar' | 'worker'): string[] {
+  const dir = `${REPO_ROOT}/services/${service}/src`;
+  return [process.execPath, '--import', `${dir}/telemetry.ts`, `${dir}/main.ts`];
+}
+
 export function spawnService(service: 'sidecar' | 'worker', name: string, options: SpawnOptions = {}): ServiceProcess {
+  return spawnProgram(serviceCommand(service), name, options);
+}
+
+/**
+ * Starts any program the same way (a worker of another client stack, a
+ * broker): argv[0] is looked up on PATH (give scripts as absolute paths,
+ * under REPO_ROOT), and JSON lines on stdout are its log records.
+ */
+export function spawnProgram(argv: readonly string[], name: string, options: SpawnOptions = {}): ServiceProcess {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error(`${name}: empty command line`);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) Reflect.deleteProperty(env, k);
     else env[k] = String(v);
   }
-  const dir = `${REPO_ROOT}/services/${service}/src`;
-  const child = spawn(process.execPath, ['--import', `${dir}/telemetry.ts`, `${dir}/main.ts`], {
+  const child = spawn(file, args, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher only, which then
