@@ -1,13 +1,22 @@
 /**
- * One scenario's processes: a sidecar and its workers, started the way a user
- * starts them (tools/lib/processes.ts), with the workers exporting their
- * per-message spans to the runner's OTLP receiver. Readiness comes from the
+ * One scenario's processes: a sidecar and its workers (and the queue's
+ * broker, when it has one), started the way a user starts them
+ * (tools/lib/processes.ts), with the workers exporting their per-message
+ * spans to the runner's OTLP receiver. The variant says which worker
+ * program, which worker environment and which sidecar environment; this is
+ * the one place the runner starts processes. Readiness comes from the
  * services' own log lines; start-up is slow on a busy 2-core machine (the
  * OTel SDK loads for 1.5 to 2.5 s), so the waits here are long.
  */
-import { spawnService, type LogRecord, type ServiceProcess } from '../../tools/lib/processes.ts';
+import { connect } from 'node:net';
+import { freePort } from '@backlog-lab/harness/free-port';
+import { spawnProgram, spawnService, type LogRecord, type ServiceProcess } from '../../tools/lib/processes.ts';
 import { scrape, sum, type Sample as MetricSample } from '../../tools/lib/prometheus-text.ts';
 import { createAdminClient, type AdminClient } from '../../tools/lib/queue-client.ts';
+import { modeEnv } from '../variants/modes.ts';
+import { QUEUES, type BrokerProgram, type QueueSpec } from '../variants/queues.ts';
+import { STACKS, type StackSpec } from '../variants/stacks.ts';
+import type { Variant } from '../variants/variant.ts';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -45,11 +54,13 @@ export interface WorkerHandle {
 }
 
 export interface Lab {
+  readonly variant: Variant;
   readonly sidecar: SidecarHandle;
   readonly workers: readonly WorkerHandle[];
-  startWorker(id: string, role: string, delayMs: number, env: Env): Promise<WorkerHandle>;
+  /** A worker of the variant's stack in the variant's mode; `env` adds to (or overrides) what the lab sets. */
+  startWorker(id: string, role: string, delayMs: number, env?: Env): Promise<WorkerHandle>;
   /** Starts several at once (they load in parallel). */
-  startWorkers(specs: readonly { id: string; role: string; delayMs: number; env: Env }[]): Promise<WorkerHandle[]>;
+  startWorkers(specs: readonly { id: string; role: string; delayMs: number; env?: Env }[]): Promise<WorkerHandle[]>;
   /** SIGKILL, no clean-up: what it held is in the sidecar's hands. */
   kill(worker: WorkerHandle): Promise<void>;
   /** Graceful stop (SIGTERM) of every live worker: their last spans are flushed. */
@@ -59,12 +70,19 @@ export interface Lab {
 }
 
 export interface LabOptions {
+  /** Which worker program and mode, and which queue behind the sidecar. */
+  readonly variant: Variant;
+  /** What the scenario adds to the sidecar's environment (an ack deadline, say). */
   readonly sidecarEnv?: Env;
   /** OTLP/HTTP endpoint the workers export their spans to. */
   readonly otlpEndpoint: string;
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
+  const { variant } = options;
+  const stack: StackSpec = STACKS[variant.stack];
+  const queue: QueueSpec = QUEUES[variant.queue];
+  const broker = queue.broker ? await startBroker(queue.broker, variant.queue) : undefined;
   const proc = spawnService('sidecar', 'sidecar', {
     env: {
       SIDECAR_GRPC_PORT: 0,
@@ -75,6 +93,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       // carries no traceparent: the message size is the payload plus the
       // fixed fields, as in the size-sweep model.
       OTEL_TRACES_EXPORTER: 'none',
+      ...queue.sidecarEnv(broker?.url),
       ...options.sidecarEnv,
     },
   });
@@ -83,14 +102,15 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     ready = await proc.waitForLog((r) => r.msg === 'sidecar listening', READY_TIMEOUT_MS);
   } catch (error) {
     await proc.kill();
+    await broker?.proc.kill();
     throw error;
   }
   const address = `127.0.0.1:${Number(ready.grpc_port)}`;
   const sidecar: SidecarHandle = { proc, address, metricsPort: Number(ready.metrics_port), admin: createAdminClient(address) };
   const workers: WorkerHandle[] = [];
 
-  const startWorker = async (id: string, role: string, delayMs: number, env: Env): Promise<WorkerHandle> => {
-    const worker = spawnService('worker', id, {
+  const startWorker = async (id: string, role: string, delayMs: number, env: Env = {}): Promise<WorkerHandle> => {
+    const worker = spawnProgram(stack.command, id, {
       env: {
         SIDECAR_ADDRESS: address,
         WORKER_ID: id,
@@ -107,6 +127,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${options.otlpEndpoint}/v1/traces`,
         OTEL_BSP_SCHEDULE_DELAY: 200,
         OTEL_BSP_MAX_QUEUE_SIZE: 20_000,
+        ...stack.env,
+        ...modeEnv(variant.mode),
         ...env,
       },
     });
@@ -132,6 +154,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   };
 
   return {
+    variant,
     sidecar,
     workers,
     startWorker,
@@ -150,8 +173,36 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       await Promise.all(workers.map((w) => w.proc.kill()));
       sidecar.admin.close();
       await proc.kill();
+      await broker?.proc.kill();
     },
   };
+}
+
+/** The queue's broker on a free port, once that port takes connections; its own output if it dies first. */
+export async function startBroker(program: BrokerProgram, name: string, timeoutMs = READY_TIMEOUT_MS): Promise<{ proc: ServiceProcess; url: string }> {
+  const port = await freePort();
+  const { argv, env } = program.command(port);
+  const proc = spawnProgram(argv, name, { env });
+  const deadline = performance.now() + timeoutMs;
+  // An object, so the loop sees the callback flip it.
+  const state = { exited: false };
+  void proc.exited.then(() => { state.exited = true; });
+  while (!(await accepts(port))) {
+    if (state.exited || performance.now() > deadline) {
+      await proc.kill();
+      throw new Error(`${name} ${state.exited ? 'exited' : `did not listen on ${port} within ${timeoutMs} ms`}; output:\n${proc.rawOutput.slice(-20).join('\n')}`);
+    }
+    await sleep(100);
+  }
+  return { proc, url: program.url(port) };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => { socket.destroy(); resolve(false); });
+  });
 }
 
 function toProcessed(r: LogRecord): ProcessedRecord {

@@ -7,59 +7,202 @@
  */
 import { round } from '../lib/distribution.ts';
 import { sleep, startedCount } from '../lib/lab.ts';
-import { modeEnv, type ModeId } from '../modes.ts';
-import type { KillRun } from '../results.ts';
-import { finish, waitConnected, waitForAllDone, waitUntil, withSession, type RunContext } from './context.ts';
+import { CONFIG, labelOrder, VEGA_LITE_SCHEMA, type Chart } from '../report/chart.ts';
+import type { ScenarioRun } from '../results.ts';
+import type { Figure } from '../summary/figure.ts';
+import { variantKey, variantLabel, type Shown } from '../variants/variant.ts';
+import { finish, waitConnected, waitForAllDone, waitUntil, withSession } from './context.ts';
+import type { Scenario } from './scenario.ts';
 
-export function runKill(ctx: RunContext, mode: ModeId): Promise<KillRun> {
-  const { messages, victimDelayMs, killAtStart, ackDeadlineMs } = ctx.profile.kill;
-  const delayMs = ctx.profile.processingDelayMs;
-  const prefix = `kill-${mode}`;
-  return withSession(ctx, 'kill', mode, { ACK_DEADLINE_MS: ackDeadlineMs }, async (s) => {
-    ctx.progress.phase('starting the victim');
-    const victim = await s.lab.startWorker(`${prefix}-victim`, 'victim', victimDelayMs, modeEnv(mode));
-    await waitConnected(s, [victim.id]);
-    ctx.progress.phase(`publishing ${messages}`);
-    const ids = await s.publish(messages, { priority: 1, payloadBytes: ctx.profile.payloadBytes, idPrefix: prefix });
+export interface KillParams {
+  readonly messages: number;
+  readonly victimDelayMs: number;
+  /** The victim is killed just after it starts this many-th message. */
+  readonly killAtStart: number;
+  /** credit/poll: the sidecar's ack deadline (how a dead poll worker is noticed). */
+  readonly ackDeadlineMs: number;
+}
 
-    // Kill right after a start, so the victim surely has one message in hand.
-    ctx.progress.phase(`waiting for the victim to start message ${killAtStart}`);
-    const deadline = performance.now() + ctx.profile.drainTimeoutS * 1000;
-    let started = (await startedCount(victim)) ?? 0;
-    while (started < killAtStart) {
-      if (performance.now() > deadline) throw new Error(`${mode}: the victim never started ${killAtStart} messages`);
-      await sleep(5);
-      started = (await startedCount(victim)) ?? 0;
-    }
-    const before = await s.lab.sidecar.admin.stats();
-    await s.lab.kill(victim);
-    const killedAtS = s.elapsedS();
-    const victimBefore = before.workers.find((w) => w.workerId === victim.id);
-    const inTransitAtKill = Math.max(0, Number(victimBefore?.dispatched ?? 0) - started);
+export interface KillRun extends ScenarioRun {
+  readonly victim: string;
+  readonly killedAtS: number;
+  readonly published: number;
+  /** Dispatched to the victim and not finished by it: what died with it (in transit + in hand). */
+  readonly heldAtKill: number;
+  /** dispatched - started at the last look before the kill. */
+  readonly inTransitAtKill: number;
+  /** Sidecar Stats for the victim after the kill. */
+  readonly lost: number;
+  readonly requeued: number;
+  /** Processed with attempt > 1 (from the workers' logs). */
+  readonly redelivered: number;
+  /** Published ids no worker ever finished. */
+  readonly neverProcessed: number;
+}
 
-    ctx.progress.phase('waiting for the sidecar to notice');
-    await waitUntil(s, 'the victim\'s messages to be released', (sample) => (sample.workers[victim.id]?.inFlight ?? 1) === 0, ackDeadlineMs / 1000 + 30);
-    ctx.progress.phase('starting the rescuer');
-    await s.lab.startWorker(`${prefix}-rescuer`, 'rescuer', delayMs, modeEnv(mode));
-    ctx.progress.phase('processing');
-    const done = await waitForAllDone(s, ids.length);
-    const { run } = await finish(s, 'kill');
+export type KillSummary = Pick<KillRun, 'heldAtKill' | 'inTransitAtKill' | 'lost' | 'redelivered' | 'neverProcessed'>;
 
-    const v = done.workers[victim.id];
-    const processed = s.lab.workers.flatMap((w) => w.processed());
-    const finishedIds = new Set(processed.map((p) => p.messageId));
-    const victimFinished = victim.processed().length;
+const KILL: Figure = {
+  id: 'kill',
+  header: '5. kill: held → lost / redelivered',
+  legend: 'Messages dispatched to the killed worker and not finished by it (in transit plus the one in hand), how many the sidecar counted lost, and how many another worker processed again (attempt > 1).',
+};
+
+export const kill: Scenario<'kill', KillRun, KillParams, KillSummary> = {
+  id: 'kill',
+  title: 'Worker killed while holding messages',
+  modes: 'asked',
+  profile: {
+    default: { messages: 100, victimDelayMs: 100, killAtStart: 4, ackDeadlineMs: 2000 },
+    quick: { messages: 60, victimDelayMs: 100, killAtStart: 4, ackDeadlineMs: 1000 },
+  },
+
+  run(ctx, variant) {
+    const { messages, victimDelayMs, killAtStart, ackDeadlineMs } = ctx.params;
+    const delayMs = ctx.profile.processingDelayMs;
+    const prefix = `kill-${variant.mode}`;
+    return withSession(ctx, 'kill', variant, { ACK_DEADLINE_MS: ackDeadlineMs }, async (s) => {
+      ctx.progress.phase('starting the victim');
+      const victim = await s.lab.startWorker(`${prefix}-victim`, 'victim', victimDelayMs);
+      await waitConnected(s, [victim.id]);
+      ctx.progress.phase(`publishing ${messages}`);
+      const ids = await s.publish(messages, { priority: 1, payloadBytes: ctx.profile.payloadBytes, idPrefix: prefix });
+
+      // Kill right after a start, so the victim surely has one message in hand.
+      ctx.progress.phase(`waiting for the victim to start message ${killAtStart}`);
+      const deadline = performance.now() + ctx.profile.drainTimeoutS * 1000;
+      let started = (await startedCount(victim)) ?? 0;
+      while (started < killAtStart) {
+        if (performance.now() > deadline) throw new Error(`${variantKey(variant)}: the victim never started ${killAtStart} messages`);
+        await sleep(5);
+        started = (await startedCount(victim)) ?? 0;
+      }
+      const before = await s.lab.sidecar.admin.stats();
+      await s.lab.kill(victim);
+      const killedAtS = s.elapsedS();
+      const victimBefore = before.workers.find((w) => w.workerId === victim.id);
+      const inTransitAtKill = Math.max(0, Number(victimBefore?.dispatched ?? 0) - started);
+
+      ctx.progress.phase('waiting for the sidecar to notice');
+      await waitUntil(s, 'the victim\'s messages to be released', (sample) => (sample.workers[victim.id]?.inFlight ?? 1) === 0, ackDeadlineMs / 1000 + 30);
+      ctx.progress.phase('starting the rescuer');
+      await s.lab.startWorker(`${prefix}-rescuer`, 'rescuer', delayMs);
+      ctx.progress.phase('processing');
+      const done = await waitForAllDone(s, ids.length);
+      const { run } = await finish(s, 'kill');
+
+      const v = done.workers[victim.id];
+      const processed = s.lab.workers.flatMap((w) => w.processed());
+      const finishedIds = new Set(processed.map((p) => p.messageId));
+      return {
+        ...run,
+        victim: victim.id,
+        killedAtS: round(killedAtS, 3),
+        published: ids.length,
+        heldAtKill: (v?.dispatched ?? 0) - victim.processed().length,
+        inTransitAtKill,
+        lost: v?.lost ?? 0,
+        requeued: v?.requeued ?? 0,
+        redelivered: processed.filter((p) => p.attempt > 1).length,
+        neverProcessed: ids.filter((id) => !finishedIds.has(id)).length,
+      };
+    });
+  },
+
+  note: (run) => `max in transit ${run.maxInTransit}, held ${run.heldAtKill}, lost ${run.lost}, redelivered ${run.redelivered}`,
+
+  measures: { of: (run) => run },
+
+  summary: {
+    of: (run) => ({
+      heldAtKill: run.heldAtKill,
+      inTransitAtKill: run.inTransitAtKill,
+      lost: run.lost,
+      redelivered: run.redelivered,
+      neverProcessed: run.neverProcessed,
+    }),
+    figures: [{
+      figure: KILL,
+      cell: (s) => `${s.heldAtKill} → **${s.lost} lost** / ${s.redelivered} redelivered`,
+      setup: (p) => `kill: ${p.messages} messages, SIGKILL just after the victim starts its ${ordinal(p.killAtStart)}, ack deadline ${p.ackDeadlineMs} ms`,
+    }],
+  },
+
+  conclude({ unbounded, bounded }) {
+    const s = unbounded?.summary;
+    const others = bounded.filter((e) => e.summary);
+    if (!unbounded || !s || others.length === 0) return [];
+    const list = others.map((e) => `${e.variant.mode} lost ${e.run.lost} and redelivered ${e.run.redelivered}`).join('; ');
+    return [`**Worker death.** Killing a \`${unbounded.variant.mode}\` worker lost ${s.lost} messages: all it held (${s.inTransitAtKill} in transit and the one in hand); no worker ever processed them. ${list}.`];
+  },
+
+  evidence({ unbounded, bounded }) {
+    const lost = unbounded?.summary?.lost ?? 0;
+    const safe = bounded.filter((e) => e.run.lost === 0 && e.run.neverProcessed === 0).map((e) => e.variant.mode);
     return {
-      ...run,
-      victim: victim.id,
-      killedAtS: round(killedAtS, 3),
-      published: ids.length,
-      heldAtKill: (v?.dispatched ?? 0) - victimFinished,
-      inTransitAtKill,
-      lost: v?.lost ?? 0,
-      requeued: v?.requeued ?? 0,
-      redelivered: processed.filter((p) => p.attempt > 1).length,
-      neverProcessed: ids.filter((id) => !finishedIds.has(id)).length,
+      ...(lost > 0 ? { against: `${lost} were lost when their worker died` } : {}),
+      ...(safe.length > 0 ? { kept: { clause: 'lost nothing when a worker died', modes: safe } } : {}),
     };
+  },
+
+  section({ runs, label, chart }) {
+    if (runs.length === 0) return [];
+    const out = [`## ${kill.title}`, '', ...chart('kill')];
+    out.push('| variant | published | in transit at the kill | held (in transit + in hand) | lost (Stats) | requeued (Stats) | redelivered (attempt > 1) | never processed by anyone |', '|---|---|---|---|---|---|---|---|');
+    for (const r of runs) {
+      out.push(`| ${label(r.variant)} | ${r.published} | ${r.inTransitAtKill} | ${r.heldAtKill} | ${r.lost} | ${r.requeued} | ${r.redelivered} | ${r.neverProcessed} |`);
+    }
+    out.push('');
+    return out;
+  },
+
+  charts: (runs, shown) => (runs.length > 0 ? [killChart(runs, shown)] : []),
+};
+
+function ordinal(n: number): string {
+  return `${n}${n === 1 ? 'st' : n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'}`;
+}
+
+function killChart(runs: readonly KillRun[], shown: Shown): Chart {
+  const values = runs.flatMap((k) => {
+    const variant = variantLabel(k.variant, shown);
+    return [
+      { variant, what: '1 held by the killed worker', n: k.heldAtKill },
+      { variant, what: '2 lost', n: k.lost },
+      { variant, what: '3 redelivered', n: k.redelivered },
+    ];
   });
+  const x = { field: 'variant', type: 'nominal' as const, sort: labelOrder(runs.map((r) => r.variant), shown) };
+  return {
+    name: 'kill',
+    title: 'Worker killed (SIGKILL) while holding messages',
+    spec: {
+      $schema: VEGA_LITE_SCHEMA,
+      title: { text: 'Worker killed (SIGKILL) while holding messages', subtitle: 'held: dispatched to it and not finished; lost: sidecar Stats; redelivered: processed again with attempt > 1' },
+      data: { values },
+      width: 460,
+      height: 240,
+      layer: [
+        {
+          mark: { type: 'bar' },
+          encoding: {
+            x: { ...x, title: null, axis: { labelAngle: 0 } },
+            xOffset: { field: 'what', type: 'nominal' },
+            y: { field: 'n', type: 'quantitative', title: 'messages' },
+            color: { field: 'what', type: 'nominal', title: null, scale: { range: ['#7f7f7f', '#d62728', '#2ca02c'] }, legend: { labelExpr: 'slice(datum.label, 2)', orient: 'top', labelLimit: 400 } },
+          },
+        },
+        {
+          mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10 },
+          encoding: {
+            x,
+            xOffset: { field: 'what', type: 'nominal' },
+            y: { field: 'n', type: 'quantitative' },
+            text: { field: 'n', type: 'quantitative' },
+          },
+        },
+      ],
+      config: CONFIG,
+    },
+  };
 }
