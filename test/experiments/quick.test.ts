@@ -85,6 +85,8 @@ check('kill, stream: exactly what the killed worker held is lost, and never proc
   // Held = in transit + the one in hand (the kill came right after a start).
   assert.ok(run.heldAtKill - run.inTransitAtKill >= 0 && run.heldAtKill - run.inTransitAtKill <= 1, `held ${run.heldAtKill}, in transit ${run.inTransitAtKill}`);
   assert.equal(run.redelivered, 0);
+  assert.equal(run.firstRedeliveryS, null);
+  assert.equal(run.lostIsNeverProcessed, true);
 });
 
 for (const mode of ['credit-1', 'credit-10', 'poll'] as const) {
@@ -95,6 +97,10 @@ for (const mode of ['credit-1', 'credit-10', 'poll'] as const) {
     assert.ok(run.heldAtKill >= 1);
     assert.equal(run.requeued, run.heldAtKill);
     assert.equal(run.redelivered, run.heldAtKill);
+    // The first redelivered message started after the kill, and not before the rescuer was up.
+    assert.ok(run.firstRedeliveryS !== null && run.firstRedeliveryS > 0, `first redelivery ${run.firstRedeliveryS}`);
+    assert.ok(run.rescuerToRedeliveryS !== null && run.rescuerToRedeliveryS >= 0, `rescuer to redelivery ${run.rescuerToRedeliveryS}`);
+    assert.equal(run.lostIsNeverProcessed, true);
   });
 }
 
