@@ -1,5 +1,5 @@
 /**
- * The model of DESIGN.md section 4: how many messages a `stream` worker that
+ * The backlog model of docs/design.md#the-backlog-model: how many messages a `stream` worker that
  * has stopped reading can have in transit,
  *
  *   Q + (H + W) / (S + 5)   on the client, plus 1..B on the server,
@@ -23,7 +23,7 @@
  *   from a real grpc-js server call (`writableHighWaterMark`).
  * - S + 5: a gRPC message on the wire is a 5-byte prefix and the payload;
  *   the Delivery's other fields (id, timestamps, trace context) add a few
- *   dozen bytes, which the model leaves out as DESIGN.md does.
+ *   dozen bytes, which the model leaves out as docs/design.md does.
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -70,7 +70,7 @@ export interface Prediction {
   readonly total: number;
 }
 
-/** The model of DESIGN.md section 4 for payload size S and stream window W. */
+/** The backlog model (docs/design.md#the-backlog-model) for payload size S and stream window W. */
 export function predictInTransit(constants: Pick<TransportConstants, 'q' | 'h' | 'serverBuffer'>, payloadBytes: number, streamWindow: number): Prediction {
   const client = constants.q + (constants.h + streamWindow) / (payloadBytes + 5);
   const serverMin = 1;

@@ -1,24 +1,27 @@
 /** The runner's command line: parsed and checked once, with errors that say what is accepted. */
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseFlags, UsageError } from '../tools/lib/cli.ts';
-import { MODE_IDS, type ModeId } from './modes.ts';
 import type { ProfileName } from './profiles.ts';
-
-export const SCENARIO_IDS = ['hoard', 'scale-out', 'priority', 'kill', 'size-sweep'] as const;
-export type ScenarioId = (typeof SCENARIO_IDS)[number];
+import { SCENARIO_IDS, type ScenarioId } from './scenarios/index.ts';
+import { MODE_IDS, type ModeId } from './variants/modes.ts';
+import { QUEUE_IDS, type QueueId } from './variants/queues.ts';
+import { STACK_IDS, type StackId } from './variants/stacks.ts';
 
 export const USAGE = `Usage: npm run experiment -- [options]
 
   --quick                 scaled-down delays and durations (a few minutes in all)
   --scenario LIST         comma-separated, from: ${SCENARIO_IDS.join(', ')}
                           (default: all; size-sweep always runs in stream mode)
-  --mode LIST             comma-separated, from: ${MODE_IDS.join(', ')} (default: all)
+  --mode LIST             delivery modes, from: ${MODE_IDS.join(', ')} (default: all)
+  --stack LIST            worker client stacks, from: ${STACK_IDS.join(', ')} (default: all)
+  --queue LIST            queues behind the sidecar, from: ${QUEUE_IDS.join(', ')} (default: all)
   --out DIR               where results.json, report.md and the charts go
                           (default: reports/experiment-<date>-<time>[-quick])
   --rerender              run nothing: rewrite report.md and the charts of --out
                           from its results.json
   --help                  this text
 
+Every scenario runs once per mode × stack × queue asked for.
 Example: npm run experiment -- --quick --scenario hoard,kill --mode stream,poll
 `;
 
@@ -26,7 +29,11 @@ export interface RunOptions {
   readonly profile: ProfileName;
   readonly scenarios: readonly ScenarioId[];
   readonly modes: readonly ModeId[];
+  readonly stacks: readonly StackId[];
+  readonly queues: readonly QueueId[];
   readonly outDir: string;
+  /** --out was an absolute path: the runner prints the report's path the same way. */
+  readonly outAbsolute: boolean;
   /** Only rewrite the report from an existing results.json. */
   readonly rerender: boolean;
   readonly help: boolean;
@@ -37,18 +44,28 @@ export function parseRunOptions(argv: readonly string[], now = new Date(), cwd =
     quick: { type: 'boolean', default: false },
     scenario: { type: 'string', multiple: true },
     mode: { type: 'string', multiple: true },
+    stack: { type: 'string', multiple: true },
+    queue: { type: 'string', multiple: true },
     out: { type: 'string' },
     rerender: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   });
   const profile: ProfileName = values.quick ? 'quick' : 'default';
-  const scenarios = pickList('--scenario', values.scenario, SCENARIO_IDS);
-  const modes = pickList('--mode', values.mode, MODE_IDS);
   if (values.out === '') throw new UsageError('--out needs a directory');
   if (values.rerender && values.out === undefined) throw new UsageError('--rerender needs --out DIR, the run to rewrite');
   const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
-  const outDir = resolve(cwd, values.out ?? `reports/experiment-${stamp}${profile === 'quick' ? '-quick' : ''}`);
-  return { profile, scenarios, modes, outDir, rerender: values.rerender, help: values.help };
+  const out = values.out ?? `reports/experiment-${stamp}${profile === 'quick' ? '-quick' : ''}`;
+  return {
+    profile,
+    scenarios: pickList('--scenario', values.scenario, SCENARIO_IDS),
+    modes: pickList('--mode', values.mode, MODE_IDS),
+    stacks: pickList('--stack', values.stack, STACK_IDS),
+    queues: pickList('--queue', values.queue, QUEUE_IDS),
+    outDir: resolve(cwd, out),
+    outAbsolute: isAbsolute(out),
+    rerender: values.rerender,
+    help: values.help,
+  };
 }
 
 /** Splits repeated, comma-separated values; checks each against the allowed ones; keeps their canonical order. */

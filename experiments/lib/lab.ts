@@ -1,14 +1,20 @@
 /**
- * One scenario's processes: a sidecar and its workers, started through the
- * harness the way a user starts them, with the workers exporting their
- * per-message spans to the runner's OTLP receiver. Start-up is slow on a
- * busy 2-core machine (the OTel SDK loads for 1.5 to 2.5 s), so the waits
- * here are long.
+ * One scenario's processes: a sidecar and its workers (and the queue's
+ * broker, when it has one), started through the harness the way a user
+ * starts them, with the workers exporting their per-message spans to the
+ * runner's OTLP receiver. The variant says which worker stack, which worker
+ * environment and which sidecar environment; this is the one place the
+ * runner starts processes. Start-up is slow on a busy 2-core machine (the
+ * OTel SDK loads for 1.5 to 2.5 s), so the waits here are long.
  */
-import { startSidecar, startWorker as startWorkerProcess } from '@backlog-lab/harness/lab-services';
-import type { LogRecord, ServiceProcess } from '@backlog-lab/harness/service-process';
-import { scrape, sum, type Sample as MetricSample } from '@backlog-lab/harness/prometheus-text';
 import { createAdminClient, type AdminClient } from '@backlog-lab/harness/admin-client';
+import { startSidecar, startWorker as startWorkerProcess, type RunningSidecar } from '@backlog-lab/harness/lab-services';
+import { scrape, sum, type Sample as MetricSample } from '@backlog-lab/harness/prometheus-text';
+import type { LogRecord, ServiceProcess } from '@backlog-lab/harness/service-process';
+import { modeEnv } from '../variants/modes.ts';
+import { QUEUES, type QueueSpec } from '../variants/queues.ts';
+import { STACKS, type StackSpec } from '../variants/stacks.ts';
+import type { Variant } from '../variants/variant.ts';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -38,7 +44,7 @@ export interface WorkerHandle {
   readonly delayMs: number;
   readonly proc: ServiceProcess;
   readonly metricsPort: number;
-  /** Unix ms of its `worker started` line (worker clock): it is about to connect. */
+  /** Unix ms of its ready announcement (worker clock): it is about to connect. */
   readonly readyAtMs: number;
   /** False once it was stopped or killed. */
   alive: boolean;
@@ -46,11 +52,13 @@ export interface WorkerHandle {
 }
 
 export interface Lab {
+  readonly variant: Variant;
   readonly sidecar: SidecarHandle;
   readonly workers: readonly WorkerHandle[];
-  startWorker(id: string, role: string, delayMs: number, env: Env): Promise<WorkerHandle>;
+  /** A worker of the variant's stack in the variant's mode; `env` adds to (or overrides) what the lab sets. */
+  startWorker(id: string, role: string, delayMs: number, env?: Env): Promise<WorkerHandle>;
   /** Starts several at once (they load in parallel). */
-  startWorkers(specs: readonly { id: string; role: string; delayMs: number; env: Env }[]): Promise<WorkerHandle[]>;
+  startWorkers(specs: readonly { id: string; role: string; delayMs: number; env?: Env }[]): Promise<WorkerHandle[]>;
   /** SIGKILL, no clean-up: what it held is in the sidecar's hands. */
   kill(worker: WorkerHandle): Promise<void>;
   /** Graceful stop (SIGTERM) of every live worker: their last spans are flushed. */
@@ -60,25 +68,39 @@ export interface Lab {
 }
 
 export interface LabOptions {
+  /** Which worker program and mode, and which queue behind the sidecar. */
+  readonly variant: Variant;
+  /** What the scenario adds to the sidecar's environment (an ack deadline, say). */
   readonly sidecarEnv?: Env;
   /** OTLP/HTTP endpoint the workers export their spans to. */
   readonly otlpEndpoint: string;
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
-  const proc = await startSidecar({
-    LOG_LEVEL: 'info',
-    // The sidecar's own spans are not needed, and without them a Delivery
-    // carries no traceparent: the message size is the payload plus the
-    // fixed fields, as in the size-sweep model.
-    OTEL_TRACES_EXPORTER: 'none',
-    ...options.sidecarEnv,
-  }, { readyTimeoutMs: READY_TIMEOUT_MS });
+  const { variant } = options;
+  const stack: StackSpec = STACKS[variant.stack];
+  const queue: QueueSpec = QUEUES[variant.queue];
+  const broker = queue.startBroker ? await queue.startBroker() : undefined;
+  let proc: RunningSidecar;
+  try {
+    proc = await startSidecar({
+      LOG_LEVEL: 'info',
+      // The sidecar's own spans are not needed, and without them a Delivery
+      // carries no traceparent: the message size is the payload plus the
+      // fixed fields, as in the size-sweep model.
+      OTEL_TRACES_EXPORTER: 'none',
+      ...queue.sidecarEnv(broker?.url),
+      ...options.sidecarEnv,
+    }, { readyTimeoutMs: READY_TIMEOUT_MS });
+  } catch (error) {
+    await broker?.stop();
+    throw error;
+  }
   const address = proc.address;
   const sidecar: SidecarHandle = { proc, address, metricsPort: proc.metricsPort, admin: createAdminClient(address) };
   const workers: WorkerHandle[] = [];
 
-  const startWorker = async (id: string, role: string, delayMs: number, env: Env): Promise<WorkerHandle> => {
+  const startWorker = async (id: string, role: string, delayMs: number, env: Env = {}): Promise<WorkerHandle> => {
     const worker = await startWorkerProcess(address, id, {
       LOG_LEVEL: 'debug',
       PROCESSING_DELAY_MS: delayMs,
@@ -91,8 +113,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${options.otlpEndpoint}/v1/traces`,
       OTEL_BSP_SCHEDULE_DELAY: 200,
       OTEL_BSP_MAX_QUEUE_SIZE: 20_000,
+      ...stack.env,
+      ...modeEnv(variant.mode),
       ...env,
-    }, { readyTimeoutMs: READY_TIMEOUT_MS });
+    }, { stack: stack.id, readyTimeoutMs: READY_TIMEOUT_MS });
     const handle: WorkerHandle = {
       id,
       role,
@@ -108,6 +132,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   };
 
   return {
+    variant,
     sidecar,
     workers,
     startWorker,
@@ -126,6 +151,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       await Promise.all(workers.map((w) => w.proc.kill()));
       sidecar.admin.close();
       await proc.kill();
+      await broker?.stop();
     },
   };
 }

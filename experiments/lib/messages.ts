@@ -3,7 +3,7 @@
  * starts at the sidecar's dispatch time (carried in the Delivery) and ends
  * when the worker starts processing, with the message id, attempt, priority
  * and worker id as attributes. One host, one clock: the difference is exact
- * to microseconds (DESIGN.md section 5, Clocks).
+ * to microseconds (docs/design.md, on clocks).
  */
 import type { OtlpReceiver, ReceivedSpan } from '@backlog-lab/harness/otlp-receiver';
 import { round } from './distribution.ts';

@@ -1,12 +1,12 @@
 /**
- * Progress on stderr while the runner works: scenario, mode, phase, elapsed
+ * Progress on stderr while the runner works: scenario, variant, phase, elapsed
  * time, messages done, and what each worker has in transit. On a terminal the
  * line is redrawn every second; otherwise (CI, a test) a line is printed on
  * each phase change and every 10 s.
  */
 export interface Progress {
-  /** A new scenario run begins. */
-  begin(scenario: string, mode: string): void;
+  /** A new scenario run begins, on this variant (`mode/stack/queue`). */
+  begin(scenario: string, variant: string): void;
   phase(text: string): void;
   /** What the status line shows after the fixed part; called on every redraw. */
   watch(status: () => string): void;
@@ -19,7 +19,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
   const tty = stream.isTTY;
   const runStarted = performance.now();
   let scenario = '';
-  let mode = '';
+  let variant = '';
   let phase = '';
   let began = performance.now();
   let status: () => string = () => '';
@@ -34,7 +34,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
     } catch {
       extra = '';
     }
-    return `[${seconds(runStarted)}] ${scenario} · ${mode} · ${phase} · ${seconds(began)}${extra ? ` · ${extra}` : ''}`;
+    return `[${seconds(runStarted)}] ${scenario} · ${variant} · ${phase} · ${seconds(began)}${extra ? ` · ${extra}` : ''}`;
   };
   const draw = (force: boolean): void => {
     if (quiet || scenario === '') return;
@@ -53,9 +53,9 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
   };
 
   return {
-    begin(s, m) {
+    begin(s, v) {
       scenario = s;
-      mode = m;
+      variant = v;
       phase = 'starting';
       began = performance.now();
       status = () => '';

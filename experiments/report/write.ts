@@ -2,9 +2,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_SCHEMA, type Results } from '../results.ts';
-import { conclude, summarize } from '../summary.ts';
+import { derive } from '../summary/derive.ts';
 import { buildCharts } from './charts.ts';
 import { formatJson } from './json.ts';
+import { repoLink } from './links.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderSvg, svgToPng } from './render.ts';
 
@@ -17,19 +18,17 @@ export async function writeReport(outDir: string, results: Results): Promise<voi
     writeFileSync(join(outDir, 'charts', `${chart.name}.svg`), svg);
     writeFileSync(join(outDir, 'charts', `${chart.name}.png`), svgToPng(svg));
   }
-  writeFileSync(join(outDir, 'report.md'), renderMarkdown(results, charts));
+  writeFileSync(join(outDir, 'report.md'), renderMarkdown(results, charts, (path) => repoLink(outDir, path)));
 }
 
 /**
- * Writes the report again from a saved results.json: the summary and the
+ * Writes the report again from a saved results.json: the summaries and the
  * conclusion are derived anew from the measurements, then the charts and
  * report.md. The measurements themselves are left as they are.
  */
 export async function rewriteReport(outDir: string): Promise<void> {
   const path = join(outDir, 'results.json');
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown };
-  if (parsed.schema !== RESULTS_SCHEMA) throw new Error(`${path}: schema ${JSON.stringify(parsed.schema)}, expected ${RESULTS_SCHEMA}`);
-  const saved = parsed as Results;
-  const summary = summarize(saved.modes, saved);
-  await writeReport(outDir, { ...saved, summary, conclusion: conclude(summary, saved, saved.profile.payloadBytes) });
+  if (parsed.schema !== RESULTS_SCHEMA) throw new Error(`${path}: schema ${JSON.stringify(parsed.schema)}, expected ${RESULTS_SCHEMA} (a run of an older runner: run it again)`);
+  await writeReport(outDir, derive(parsed as Results));
 }

@@ -12,10 +12,10 @@ import { awaitBacklogSpans, messageRecords, type MessageRecord } from '../lib/me
 import type { Progress } from '../lib/progress.ts';
 import { maxInTransit, startSampler, type Sample, type Sampler } from '../lib/sampler.ts';
 import { sum } from '@backlog-lab/harness/prometheus-text';
-import type { ModeId } from '../modes.ts';
-import type { ScenarioId } from '../options.ts';
 import type { Profile } from '../profiles.ts';
 import type { ScenarioRun, SeriesPoint, WorkerInfo } from '../results.ts';
+import { MODES, type ModeId } from '../variants/modes.ts';
+import { variantKey, type Variant } from '../variants/variant.ts';
 
 export interface RunContext {
   readonly profile: Profile;
@@ -23,9 +23,11 @@ export interface RunContext {
   readonly progress: Progress;
 }
 
-/** One scenario in one mode, while it runs. */
+/** One scenario on one variant, while it runs. */
 export interface ScenarioSession {
   readonly ctx: RunContext;
+  readonly variant: Variant;
+  /** variant.mode, which most steps need. */
   readonly mode: ModeId;
   readonly lab: Lab;
   readonly sampler: Sampler;
@@ -43,16 +45,17 @@ export interface ScenarioSession {
   publish(count: number, options: { priority: number; payloadBytes: number; idPrefix: string; from?: number }): Promise<string[]>;
 }
 
-export async function withSession<T>(ctx: RunContext, scenario: ScenarioId, mode: ModeId, sidecarEnv: Env, body: (s: ScenarioSession) => Promise<T>): Promise<T> {
-  ctx.progress.begin(scenario, mode);
+export async function withSession<T>(ctx: RunContext, scenario: string, variant: Variant, sidecarEnv: Env, body: (s: ScenarioSession) => Promise<T>): Promise<T> {
+  ctx.progress.begin(scenario, variantKey(variant));
   ctx.progress.phase('starting the sidecar');
-  const lab = await startLab({ sidecarEnv, otlpEndpoint: ctx.receiver.endpoint });
+  const lab = await startLab({ variant, sidecarEnv, otlpEndpoint: ctx.receiver.endpoint });
   const t0Ms = nowMs();
   const sampler = startSampler(lab, t0Ms, ctx.profile.sampleIntervalMs);
   const publishedAtMs = new Map<string, number>();
   const session: ScenarioSession = {
     ctx,
-    mode,
+    variant,
+    mode: variant.mode,
     lab,
     sampler,
     t0Ms,
@@ -104,7 +107,7 @@ export async function waitUntil(s: ScenarioSession, what: string, done: (sample:
   for (;;) {
     const sample = await s.sampler.sampleNow();
     if (done(sample)) return sample;
-    if (performance.now() > deadline) throw new Error(`${s.mode}: timed out after ${timeoutS} s waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`${variantKey(s.variant)}: timed out after ${timeoutS} s waiting for ${what}`);
     await sleep(Math.min(100, s.ctx.profile.sampleIntervalMs));
   }
 }
@@ -115,17 +118,18 @@ export async function waitConnected(s: ScenarioSession, workerIds: readonly stri
   for (;;) {
     const stats = await s.lab.sidecar.admin.stats();
     if (workerIds.every((id) => stats.workers.some((w) => w.workerId === id && w.connected))) return;
-    if (performance.now() > deadline) throw new Error(`${s.mode}: ${workerIds.join(', ')} did not connect within 60 s`);
+    if (performance.now() > deadline) throw new Error(`${variantKey(s.variant)}: ${workerIds.join(', ')} did not connect within 60 s`);
     await sleep(20);
   }
 }
 
 /**
  * Waits until a worker has started `minStarted` messages and holds all its
- * mode lets it hold. With credits or polling that is so once messages wait
- * in the sidecar's queue (it would have handed them over otherwise); in
- * `stream` mode the queue can be empty while the window still takes more,
- * so there it is when dispatched has not moved for `stableMs`.
+ * mode lets it hold. In a mode the worker bounds (credits, polling) that is
+ * so once messages wait in the sidecar's queue (it would have handed them
+ * over otherwise); where only bytes bound it (`stream`) the queue can be
+ * empty while the window still takes more, so there it is when dispatched
+ * has not moved for `stableMs`.
  */
 export async function waitHolding(s: ScenarioSession, workerId: string, minStarted: number, stableMs = 300): Promise<Sample> {
   let last = -1;
@@ -133,7 +137,7 @@ export async function waitHolding(s: ScenarioSession, workerId: string, minStart
   return waitUntil(s, `${workerId} to hold what it can take`, (sample) => {
     const w = sample.workers[workerId];
     if (!w || (w.started ?? 0) < minStarted) return false;
-    if (s.mode !== 'stream') return sample.queued > 0;
+    if (MODES[s.mode].bound !== null) return sample.queued > 0;
     if (w.dispatched !== last) {
       last = w.dispatched;
       since = performance.now();
@@ -165,7 +169,7 @@ export interface Finished {
  * Ends the scenario: a final look at the workers' histograms, a graceful
  * stop (so their last spans are flushed), then the common result.
  */
-export async function finish(s: ScenarioSession, scenario: ScenarioId): Promise<Finished> {
+export async function finish(s: ScenarioSession, scenario: string): Promise<Finished> {
   s.ctx.progress.phase('collecting');
   const finalSample = await s.sampler.sampleNow();
   const histogram = { count: 0, sumS: 0 };
@@ -208,7 +212,7 @@ export async function finish(s: ScenarioSession, scenario: ScenarioId): Promise<
   const spanMean = checkedRecords.length > 0 ? checkedRecords.reduce((n, r) => n + r.backlogS, 0) / checkedRecords.length : 0;
   const run: ScenarioRun = {
     scenario,
-    mode: s.mode,
+    variant: s.variant,
     t0UnixMs: Math.round(s.t0Ms),
     durationS: round(durationS, 3),
     workers,

@@ -5,20 +5,32 @@ import { UsageError } from '../../tools/lib/cli.ts';
 
 const now = new Date('2026-11-23T21:05:09.123Z');
 
-test('with no flags the runner plans every scenario in every mode with the default profile, into a dated folder', () => {
+test('with no flags the runner plans every scenario in every mode, stack and queue with the default profile, into a dated folder', () => {
   const o = parseRunOptions([], now, '/repo');
   assert.equal(o.profile, 'default');
   assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'size-sweep']);
   assert.deepEqual(o.modes, ['stream', 'credit-1', 'credit-10', 'poll']);
+  assert.deepEqual(o.stacks, ['grpc-js']);
+  assert.deepEqual(o.queues, ['memory']);
   assert.equal(o.outDir, '/repo/reports/experiment-20261123-210509');
+  assert.equal(o.outAbsolute, false);
 });
 
 test('--quick, --scenario and --mode narrow the plan, keep the canonical order and accept repeats', () => {
-  const o = parseRunOptions(['--quick', '--scenario', 'kill,hoard', '--mode', 'poll', '--mode', 'stream', '--out', 'x/y'], now, '/repo');
+  const o = parseRunOptions(['--quick', '--scenario', 'kill,hoard', '--mode', 'poll', '--mode', 'stream', '--stack', 'grpc-js', '--queue', 'memory', '--out', 'x/y'], now, '/repo');
   assert.equal(o.profile, 'quick');
   assert.deepEqual(o.scenarios, ['hoard', 'kill']);
   assert.deepEqual(o.modes, ['stream', 'poll']);
+  assert.deepEqual(o.stacks, ['grpc-js']);
+  assert.deepEqual(o.queues, ['memory']);
   assert.equal(o.outDir, '/repo/x/y');
+  assert.equal(o.outAbsolute, false);
+});
+
+test('an absolute --out is kept absolute, so the runner prints it as given', () => {
+  const o = parseRunOptions(['--out', '/tmp/run'], now, '/repo');
+  assert.equal(o.outDir, '/tmp/run');
+  assert.equal(o.outAbsolute, true);
 });
 
 test('bad flags are refused with a message that names what is accepted', () => {
@@ -28,6 +40,9 @@ test('bad flags are refused with a message that names what is accepted', () => {
   refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, size-sweep/);
   refuses(['--mode', 'credit-5'], /--mode: unknown value 'credit-5'; choose from: stream, credit-1, credit-10, poll/);
   refuses(['--mode', ''], /--mode needs a comma-separated list/);
+  refuses(['--stack', 'c-core'], /--stack: unknown value 'c-core'; choose from: grpc-js/);
+  refuses(['--queue', 'rabbitmq'], /--queue: unknown value 'rabbitmq'; choose from: memory/);
+  refuses(['--stack', ''], /--stack needs a comma-separated list from: grpc-js/);
   refuses(['--fast'], /Unknown option '--fast'/);
   refuses(['--out', ''], /--out needs a directory/);
   refuses(['--rerender'], /--rerender needs --out/);

@@ -6,10 +6,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runScript } from '../support/run-script.ts';
+import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import type { Results } from '../../experiments/results.ts';
+import type { ParamsOf, RunOf, ScenarioId } from '../../experiments/scenarios/index.ts';
+import type { ModeId } from '../../experiments/variants/modes.ts';
+import { variantKey } from '../../experiments/variants/variant.ts';
 
 const outDir = mkdtempSync(join(tmpdir(), 'experiment-quick-'));
 let results: Results;
@@ -37,16 +41,19 @@ const check = (name: string, fn: () => void): void => {
   });
 };
 
-const hoard = (mode: string): Results['hoard'][number] => {
-  const run = results.hoard.find((h) => h.mode === mode);
-  assert.ok(run, `no hoard run for ${mode}`);
+/** A scenario's run in one mode, on the only stack and queue there are today. */
+const runOf = <K extends ScenarioId>(id: K, mode: ModeId): RunOf<K> => {
+  const run = results.scenarios[id]?.runs[variantKey({ mode, stack: 'grpc-js', queue: 'memory' })];
+  assert.ok(run, `no ${id} run for ${mode}`);
   return run;
 };
-const kill = (mode: string): Results['kill'][number] => {
-  const run = results.kill.find((k) => k.mode === mode);
-  assert.ok(run, `no kill run for ${mode}`);
-  return run;
+const paramsOf = <K extends ScenarioId>(id: K): ParamsOf<K> => {
+  const params = results.scenarios[id]?.params;
+  assert.ok(params, `no ${id} parameters`);
+  return params;
 };
+const hoard = (mode: ModeId): RunOf<'hoard'> => runOf('hoard', mode);
+const kill = (mode: ModeId): RunOf<'kill'> => runOf('kill', mode);
 
 check('hoard, stream: the slow worker holds the messages and the later workers process none of them', () => {
   const run = hoard('stream');
@@ -56,15 +63,15 @@ check('hoard, stream: the slow worker holds the messages and the later workers p
   assert.equal(run.arrival.newWorkersGot, 0);
   assert.equal(run.laterProcessed, 0);
   for (const w of run.workers.filter((x) => x.role === 'later')) assert.equal(w.timeToFirstMessageS, null, `${w.id} got a message`);
-  assert.equal(run.hoarderProcessed, results.profile.hoard.messages);
+  assert.equal(run.hoarderProcessed, paramsOf('hoard').messages);
 });
 
-for (const mode of ['credit-1', 'credit-10', 'poll']) {
+for (const mode of ['credit-1', 'credit-10', 'poll'] as const) {
   check(`hoard, ${mode}: each later worker gets work while the slow worker is still busy`, () => {
     const run = hoard(mode);
     for (const w of run.workers.filter((x) => x.role === 'later')) assert.ok(w.processed >= 1, `${w.id} processed nothing`);
     assert.equal(run.laterStartedWhileHoarderBusy, true);
-    assert.equal(run.hoarderProcessed + run.laterProcessed, results.profile.hoard.messages);
+    assert.equal(run.hoarderProcessed + run.laterProcessed, paramsOf('hoard').messages);
     // What the hoarder held is bounded by what it asked for.
     assert.ok(run.arrival.inTransit <= (mode === 'credit-10' ? 9 : 1), `${run.arrival.inTransit} in transit to the hoarder`);
   });
@@ -78,9 +85,11 @@ check('kill, stream: exactly what the killed worker held is lost, and never proc
   // Held = in transit + the one in hand (the kill came right after a start).
   assert.ok(run.heldAtKill - run.inTransitAtKill >= 0 && run.heldAtKill - run.inTransitAtKill <= 1, `held ${run.heldAtKill}, in transit ${run.inTransitAtKill}`);
   assert.equal(run.redelivered, 0);
+  assert.equal(run.firstRedeliveryS, null);
+  assert.equal(run.lostIsNeverProcessed, true);
 });
 
-for (const mode of ['credit-1', 'credit-10', 'poll']) {
+for (const mode of ['credit-1', 'credit-10', 'poll'] as const) {
   check(`kill, ${mode}: nothing is lost; what the killed worker held is redelivered`, () => {
     const run = kill(mode);
     assert.equal(run.lost, 0);
@@ -88,13 +97,17 @@ for (const mode of ['credit-1', 'credit-10', 'poll']) {
     assert.ok(run.heldAtKill >= 1);
     assert.equal(run.requeued, run.heldAtKill);
     assert.equal(run.redelivered, run.heldAtKill);
+    // The first redelivered message started after the kill, and not before the rescuer was up.
+    assert.ok(run.firstRedeliveryS !== null && run.firstRedeliveryS > 0, `first redelivery ${run.firstRedeliveryS}`);
+    assert.ok(run.rescuerToRedeliveryS !== null && run.rescuerToRedeliveryS >= 0, `rescuer to redelivery ${run.rescuerToRedeliveryS}`);
+    assert.equal(run.lostIsNeverProcessed, true);
   });
 }
 
 check('size sweep: a stopped reader\'s in-transit count is within 25 % of the model\'s range for payloads of 1000 bytes and more', () => {
-  const sweep = results.sizeSweep;
-  assert.ok(sweep, 'no size sweep');
-  assert.equal(sweep.points.length, results.profile.sizeSweep.payloads.length * results.profile.sizeSweep.windows.length);
+  const sweep = runOf('size-sweep', 'stream');
+  const params = paramsOf('size-sweep');
+  assert.equal(sweep.points.length, params.payloads.length * params.windows.length);
   assert.ok(sweep.constants.q > 0 && sweep.constants.h > 0 && sweep.constants.serverBuffer > 0, 'Q, H and B were not read');
   // The model is a range: the client's share plus 1..B messages the server
   // holds at rest, and which of those a run ends on is timing. With 60 kB
@@ -109,11 +122,33 @@ check('size sweep: a stopped reader\'s in-transit count is within 25 % of the mo
 
 check('the report has the five-number table with one row per mode, and every chart as SVG and PNG', () => {
   const report = readFileSync(join(outDir, 'report.md'), 'utf8');
-  const rows = report.split('\n').filter((l) => /^\| `(stream|credit-1|credit-10|poll)` \| \*\*/.test(l));
+  // A row is a mode and a stack, then the figures.
+  const rows = report.split('\n').filter((l) => /^\| `(stream|credit-1|credit-10|poll)` \| `grpc-js` \| \*\*/.test(l));
   assert.deepEqual(rows.map((l) => /`([^`]+)`/.exec(l)?.[1]), ['stream', 'credit-1', 'credit-10', 'poll']);
   assert.match(report, /## Conclusion/);
   assert.match(report, /grpc-js 1\.\d+\.\d+/);
   for (const chart of ['in-transit-hoard', 'backlog', 'first-message', 'kill', 'size-sweep']) {
     for (const ext of ['svg', 'png']) assert.ok(existsSync(join(outDir, 'charts', `${chart}.${ext}`)), `charts/${chart}.${ext} missing`);
+  }
+});
+
+check('the report\'s links to the repository\'s docs resolve from wherever it was written', () => {
+  const report = readFileSync(join(outDir, 'report.md'), 'utf8');
+  const targets = [...report.matchAll(/\]\(([^)#]+\.md)(?:#[^)]*)?\)/g)].map((m) => resolve(outDir, m[1] ?? ''));
+  assert.ok(targets.includes(join(REPO_ROOT, 'docs/experiments.md')), `no working link to docs/experiments.md among ${targets.join(', ')}`);
+  // docs/design.md is linked before it exists; every link must still land in the repository's docs/.
+  for (const t of targets) assert.ok(t.startsWith(join(REPO_ROOT, 'docs/')), `${t} is outside the repository's docs`);
+});
+
+test('--rerender rewrites the same report from results.json', async () => {
+  const before = readFileSync(join(outDir, 'report.md'), 'utf8');
+  const { code, output } = await runScript(['experiments/run.ts', '--rerender', '--out', outDir]);
+  try {
+    assert.equal(code, 0, `--rerender failed:\n${output}`);
+    assert.equal(output.trim(), `${outDir}/report.md`, 'an absolute --out is printed as it was given');
+    assert.equal(readFileSync(join(outDir, 'report.md'), 'utf8'), before);
+  } catch (error) {
+    passed = false;
+    throw error;
   }
 });

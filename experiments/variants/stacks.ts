@@ -1,0 +1,30 @@
+/**
+ * The worker's client stack: which gRPC implementation receives the
+ * messages. The harness knows how to start a worker of each stack
+ * (packages/harness/src/lab-services.ts, STACKS); this names them for the
+ * report and adds any environment a stack's workers need in a scenario.
+ *
+ * A stack's worker must keep the TypeScript worker's observable contract,
+ * because the runner measures through it: the READY_FD announcement with
+ * `metrics_port`, a `message processed` debug line per message,
+ * `worker_messages_started_total` and `worker_client_backlog_seconds` on
+ * /metrics, and (where it traces) a `backlog wait` span per delivery over
+ * OTLP/HTTP JSON.
+ */
+import type { Stack } from '@backlog-lab/harness/lab-services';
+import type { Env } from '../lib/lab.ts';
+
+export interface StackSpec {
+  readonly id: Stack;
+  /** For the report: which worker, on which gRPC library ("the TypeScript worker ... on @grpc/grpc-js"). */
+  readonly title: string;
+  /** Environment this stack's worker needs besides the lab's (none for grpc-js). */
+  readonly env?: Env;
+}
+
+export const STACKS = {
+  'grpc-js': { id: 'grpc-js', title: 'the TypeScript worker (services/worker) on @grpc/grpc-js' },
+} as const satisfies Readonly<Record<string, StackSpec>>;
+
+export type StackId = keyof typeof STACKS;
+export const STACK_IDS: readonly StackId[] = Object.values(STACKS).map((s) => s.id);
