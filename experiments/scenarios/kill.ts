@@ -153,7 +153,7 @@ export const kill: Scenario<'kill', KillRun, KillParams, KillSummary> = {
     });
   },
 
-  note: (run) => `held ${run.heldAtKill}, lost ${run.lost}, redelivered ${run.redelivered}${run.firstRedeliveryS === null ? '' : ` (first ${formatSeconds(run.firstRedeliveryS)} after the kill)`}, ${run.duplicates} duplicates${run.lostIsNeverProcessed ? '' : `; Stats lost ${run.lost} but ${run.neverProcessed} never processed`}`,
+  note: (run) => `held ${run.heldAtKill}, lost ${run.lost}, redelivered ${run.redelivered}, taken back ${formatSeconds(run.releasedAfterS)} after the kill, ${run.duplicates} duplicates${run.lostIsNeverProcessed ? '' : `; Stats lost ${run.lost} but ${run.neverProcessed} never processed`}`,
 
   measures: { of: (run) => run },
 

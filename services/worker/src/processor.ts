@@ -2,6 +2,13 @@
  * Processes one message: the simulated work (a delay, like the tax service's
  * ~100 ms), then the ack through the receiver's `ack`. Records the time the
  * message spent in the client backlog, its spans and its outcome.
+ *
+ * A message counts as processed (its `message processed` line and
+ * worker_messages_processed_total) once its ack has been answered, so what
+ * the worker reports and what the sidecar counts agree even when the worker
+ * dies between the two. A receiver that must not wait for that answer
+ * before it takes the next message (stream mode, whose receipts are batched)
+ * says so, and the outcome is recorded when it comes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUnixNano, secondsBetween } from '@backlog-lab/common/clock';
@@ -21,11 +28,15 @@ export interface ProcessorOptions {
   readonly random?: () => number;
 }
 
-/** Resolves to how the ack went: 'ok', or 'ack_lost' if the sidecar will redeliver. */
+/** Resolves (never rejects) to how the ack went: 'ok', or 'ack_lost' if the sidecar will redeliver or count it lost. */
 export type Ack = () => Promise<ProcessOutcome>;
 
 export interface Processor {
-  handle(delivery: Delivery__Output, ack: Ack): Promise<void>;
+  /**
+   * Works on the message, then acks it. Resolves once the ack is answered,
+   * or with `waitForAck: false` as soon as it is sent.
+   */
+  handle(delivery: Delivery__Output, ack: Ack, options?: { waitForAck?: boolean }): Promise<void>;
   /**
    * The drain time is over: give up the message in hand, unacked (the
    * sidecar requeues it, or in stream mode counts it lost).
@@ -41,38 +52,33 @@ export function createProcessor(options: ProcessorOptions): Processor {
     abandon() {
       working?.abort();
     },
-    async handle(delivery, ack) {
+    async handle(delivery, ack, { waitForAck = true } = {}) {
       const startedAt = nowUnixNano();
       const dispatchedAt = BigInt(delivery.dispatchedAtUnixNano);
       const spans = traceMessage(delivery, dispatchedAt, startedAt, workerId, mode);
       metrics.started(delivery.priority, secondsBetween(dispatchedAt, startedAt), spans.traceId);
       metrics.setBusy(true);
-      let failure: unknown;
-      try {
-        const delay = options.delayMs + (options.jitterMs > 0 ? Math.floor(random() * (options.jitterMs + 1)) : 0);
-        if (delay > 0) {
-          working = new AbortController();
-          const finished = await sleep(delay, true, { signal: working.signal }).catch(() => false);
-          working = undefined;
-          if (!finished) {
-            failure = new Error('abandoned: the drain time was over');
-            logger.warn('message abandoned unfinished: the drain time was over', { message_id: delivery.id });
-            return;
-          }
+      const delay = options.delayMs + (options.jitterMs > 0 ? Math.floor(random() * (options.jitterMs + 1)) : 0);
+      if (delay > 0) {
+        working = new AbortController();
+        const finished = await sleep(delay, true, { signal: working.signal }).catch(() => false);
+        working = undefined;
+        if (!finished) {
+          metrics.setBusy(false);
+          logger.warn('message abandoned unfinished: the drain time was over', { message_id: delivery.id });
+          spans.end(new Error('abandoned: the drain time was over'));
+          return;
         }
-        const doneAt = nowUnixNano();
-        metrics.setBusy(false);
-        const outcome = await ack();
-        metrics.processed(outcome, delivery.priority, secondsBetween(startedAt, doneAt), secondsBetween(BigInt(delivery.publishedAtUnixNano), doneAt), spans.traceId);
-        if (outcome !== 'ok') logger.warn('ack not accepted; the sidecar will redeliver', { message_id: delivery.id, outcome });
-        logger.debug('message processed', { message_id: delivery.id, priority: delivery.priority, attempt: delivery.attempt, outcome });
-      } catch (error) {
-        failure = error;
-        throw error;
-      } finally {
-        metrics.setBusy(false);
-        spans.end(failure);
       }
+      const doneAt = nowUnixNano();
+      metrics.setBusy(false);
+      spans.end();
+      const recorded = ack().then((outcome) => {
+        metrics.processed(outcome, delivery.priority, secondsBetween(startedAt, doneAt), secondsBetween(BigInt(delivery.publishedAtUnixNano), doneAt), spans.traceId);
+        if (outcome !== 'ok') logger.warn('ack not accepted; the sidecar will redeliver or count it lost', { message_id: delivery.id, outcome });
+        logger.debug('message processed', { message_id: delivery.id, priority: delivery.priority, attempt: delivery.attempt, outcome });
+      });
+      if (waitForAck) await recorded;
     },
   };
 }

@@ -11,29 +11,33 @@
  */
 import { MAX_RECEIPT_IDS } from '@backlog-lab/common/contract';
 
-/** Sends one batch; resolves when it was answered or failed (never rejects). */
-export type SendReceipts = (ackIds: string[]) => Promise<void>;
+/** Sends one batch; resolves to whether it was answered (never rejects). */
+export type SendReceipts = (ackIds: string[]) => Promise<boolean>;
 
 export interface Receipts {
-  add(ackId: string): void;
+  /** Queues a receipt; resolves once the call that carries it was answered (true) or failed (false). */
+  add(ackId: string): Promise<boolean>;
   /** Resolves once every receipt added so far has been sent and answered (or has failed). */
   flush(): Promise<void>;
 }
 
 export function createReceipts(send: SendReceipts, maxIds = MAX_RECEIPT_IDS): Receipts {
-  const waiting: string[] = [];
+  const waiting: { ackId: string; settle: (answered: boolean) => void }[] = [];
   let sending: Promise<void> | undefined;
   const next = (): void => {
     if (sending !== undefined || waiting.length === 0) return;
-    sending = send(waiting.splice(0, maxIds)).then(() => {
+    const batch = waiting.splice(0, maxIds);
+    sending = send(batch.map((w) => w.ackId)).then((answered) => {
+      for (const w of batch) w.settle(answered);
       sending = undefined;
       next();
     });
   };
   return {
     add(ackId) {
-      waiting.push(ackId);
+      const settled = new Promise<boolean>((settle) => { waiting.push({ ackId, settle }); });
       next();
+      return settled;
     },
     async flush() {
       while (sending !== undefined) await sending;

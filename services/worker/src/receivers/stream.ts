@@ -25,7 +25,7 @@ export function createStreamReceiver({ client, config, processor, logger }: Rece
   const receipts = createReceipts((ackIds) => new Promise((resolve) => {
     client.Receipt({ workerId, ackIds }, { deadline: Date.now() + RECEIPT_DEADLINE_MS }, (error) => {
       if (error) logger.debug('receipts not delivered', { count: ackIds.length, error: error.details });
-      resolve();
+      resolve(error === null);
     });
   }));
   return {
@@ -40,10 +40,8 @@ export function createStreamReceiver({ client, config, processor, logger }: Rece
         for await (const delivery of current as AsyncIterable<Delivery__Output>) {
           received = true;
           state.busy = true;
-          await processor.handle(delivery, () => {
-            receipts.add(delivery.ackId);
-            return Promise.resolve('ok');
-          });
+          // The next message is taken as soon as this one's receipt is queued: receipts never pace the stream.
+          await processor.handle(delivery, async () => ((await receipts.add(delivery.ackId)) ? 'ok' : 'ack_lost'), { waitForAck: false });
           state.busy = false;
           if (state.stopping) {
             // Receipts first, so the sidecar counts the finished messages as
