@@ -23,6 +23,7 @@ export function statsSnapshot(dispatcher: Dispatcher, request: Pick<StatsRequest
   const oldest = dispatcher.oldestInFlight();
   const last = page.at(-1);
   const upstream = dispatcher.queue.upstream();
+  const oldestQueued = dispatcher.queue.oldestPublishedAtMs();
   return {
     queueDepth: Array.from({ length: PRIORITY_LEVELS }, (_, p) => dispatcher.queue.depth(p)),
     workers: page.map((w) => ({
@@ -41,6 +42,7 @@ export function statsSnapshot(dispatcher: Dispatcher, request: Pick<StatsRequest
     atUnixNano: nowUnixNano().toString(),
     nextPageToken: all.length > size && last ? Buffer.from(last.workerId).toString('base64url') : '',
     upstream: { kind: upstream.kind, ready: upstream.ready, unacked: upstream.unacked, connected: upstream.connected },
+    oldestQueuedPublishedAtUnixNano: String(BigInt(oldestQueued ?? 0) * 1_000_000n),
   };
 }
 

@@ -12,6 +12,7 @@ export interface StatsResponse {
   'atUnixNano'?: (number | string | Long);
   'nextPageToken'?: (string);
   'upstream'?: (_backlog_v1_Upstream | null);
+  'oldestQueuedPublishedAtUnixNano'?: (number | string | Long);
 }
 
 export interface StatsResponse__Output {
@@ -21,4 +22,5 @@ export interface StatsResponse__Output {
   'atUnixNano': (string);
   'nextPageToken': (string);
   'upstream': (_backlog_v1_Upstream__Output | null);
+  'oldestQueuedPublishedAtUnixNano': (string);
 }
