@@ -7,7 +7,7 @@ import { createMemoryQueue } from '../../services/sidecar/src/queue/memory-queue
 import type { Consumer, DeliveryPolicy, Holder } from '../../services/sidecar/src/queue/policy.ts';
 import { isRefusal, Workers } from '../../services/sidecar/src/queue/workers.ts';
 
-const quiet: DispatchEvents = { published: () => undefined, dispatching: () => undefined, settled: () => undefined, requeued: () => undefined, lost: () => undefined };
+const quiet: DispatchEvents = { dispatching: () => undefined, requeued: () => undefined };
 
 const policy = (overrides: Partial<DeliveryPolicy> = {}): DeliveryPolicy => ({
   mode: 'test', release: 'requeue', releaseGraceMs: 0, settleWithinMs: undefined, upstreamAck: 'settle', exclusive: true, presenceMs: 0, ...overrides,

@@ -13,7 +13,9 @@
  * and stdout, so their OTel exporters default to none.
  */
 import { register as registerEsmHooks } from 'import-in-the-middle/register-hooks.mjs';
+import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { FastW3CTraceContextPropagator } from './trace-propagator.ts';
 
 interface Sdk {
   shutdown(): Promise<void>;
@@ -37,7 +39,12 @@ export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv
   // first load to patch it.
   const grpcInstrumentation = new GrpcInstrumentation();
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
-  const nodeSdk = new NodeSDK({ instrumentations: [grpcInstrumentation] });
+  // The standard propagators (trace context and baggage), with the trace
+  // context parsed without a regex, unless OTEL_PROPAGATORS names others.
+  const textMapPropagator = env.OTEL_PROPAGATORS === undefined
+    ? new CompositePropagator({ propagators: [new FastW3CTraceContextPropagator(), new W3CBaggagePropagator()] })
+    : undefined;
+  const nodeSdk = new NodeSDK({ instrumentations: [grpcInstrumentation], ...(textMapPropagator ? { textMapPropagator } : {}) });
   nodeSdk.start();
   sdk = nodeSdk;
 }

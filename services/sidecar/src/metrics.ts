@@ -18,42 +18,80 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, traceExemplar, type MetricsRegistry } from '@backlog-lab/common/metrics-http';
 import { PRIORITY_NAMES, priorityName } from '@backlog-lab/common/priority';
 import type { Dispatcher, RequeueReason } from './queue/dispatcher.ts';
-import type { Holder } from './queue/policy.ts';
 import type { WorkerRecord } from './queue/workers.ts';
 
 /** Why a request was refused by a limit: a small, known set of label values. */
 export const REFUSAL_REASONS = ['connections', 'first_message', 'identity', 'pending_pulls', 'prefetch', 'publish_batch', 'workers', 'worker_id_taken'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-const REQUEUE_REASONS: readonly RequeueReason[] = ['deadline', 'disconnect'];
-
 export interface SidecarMetrics {
-  workerSeen(record: WorkerRecord): void;
-  workerForgotten(record: WorkerRecord): void;
-  published(priority: number): void;
-  dispatched(holder: Holder, priority: number, attempt: number, queueWaitSeconds: number, traceId: string | undefined): void;
-  acked(holder: Holder): void;
-  requeued(holder: Holder, reason: RequeueReason): void;
-  lost(holder: Holder, count: number): void;
+  /** A message is being dispatched: its queue wait (the one per-message observation). */
+  dispatched(priority: number, queueWaitSeconds: number, traceId: string | undefined): void;
   writeBlocked(workerId: string, seconds: number): void;
   /** One Receipt call carried this many ack ids. */
   receiptBatch(ids: number): void;
   refused(reason: RefusalReason): void;
-  /** Reads queue depth, ages, in flight and connected workers from the dispatcher at scrape time. */
+  /** Reads the counts, queue depth, ages, in flight and connected workers from the dispatcher at scrape time. */
   observe(dispatcher: Dispatcher, modes: readonly string[]): void;
 }
 
 export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics {
-  const counter = (name: string, help: string, labelNames: string[]): Counter => new Counter({ name, help, labelNames, registers: [registry] });
-  const published = counter('sidecar_messages_published_total', 'Messages enqueued through this sidecar (Publish RPC or built-in producer).', ['priority']);
-  for (const priority of PRIORITY_NAMES) published.inc({ priority }, 0);
-  const dispatched = counter('sidecar_messages_dispatched_total', 'Messages handed to gRPC for a worker (stream write, credit stream write, or Pull response).', ['mode', 'worker_id']);
-  const redelivered = counter('sidecar_messages_redelivered_total', 'Dispatches of a message that had been dispatched before (attempt > 1).', ['mode', 'worker_id']);
-  const acked = counter('sidecar_messages_acked_total', 'Messages settled by the worker that held them (acked; stream mode: receipted).', ['mode', 'worker_id']);
-  const requeued = counter('sidecar_messages_requeued_total', 'In-flight messages taken back from a worker and queued again (credit and poll): at the ack deadline or lease, or when the worker went.', ['mode', 'worker_id', 'reason']);
-  const lost = counter('sidecar_messages_lost_total', 'Messages written to a stream that ended without their receipt within the grace (stream mode has no redelivery).', ['mode', 'worker_id']);
-  const writeBlocked = counter('sidecar_stream_write_blocked_seconds_total', "Time stream-mode writes spent waiting for 'drain' (the HTTP/2 window and buffers were full).", ['worker_id']);
-  const refused = counter('sidecar_requests_refused_total', 'Requests refused by one of the sidecar\'s limits, by limit.', ['reason']);
+  let dispatcher: Dispatcher | undefined;
+  let modes: readonly string[] = [];
+  const workerLabels = (w: WorkerRecord): { mode: string; worker_id: string } => ({ mode: w.policy.mode, worker_id: w.workerId });
+  /**
+   * A counter whose values are the dispatcher's own counts, set at scrape
+   * time: per worker from its record (created at 0 when the id is admitted,
+   * gone when it is forgotten), so the hot path pays nothing for them.
+   */
+  const perWorker = (name: string, help: string, value: (w: WorkerRecord) => number): void => {
+    new Counter({
+      name, help, labelNames: ['mode', 'worker_id'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of dispatcher?.workers.list() ?? []) this.inc(workerLabels(w), value(w));
+      },
+    });
+  };
+  new Counter({
+    name: 'sidecar_messages_published_total',
+    help: 'Messages enqueued through this sidecar (Publish RPC or built-in producer).',
+    labelNames: ['priority'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [p, priority] of PRIORITY_NAMES.entries()) this.inc({ priority }, dispatcher?.totals.publishedByPriority[p] ?? 0);
+    },
+  });
+  perWorker('sidecar_messages_dispatched_total', 'Messages handed to gRPC for a worker (stream write, credit stream write, or Pull response).', (w) => w.dispatched);
+  perWorker('sidecar_messages_redelivered_total', 'Dispatches of a message that had been dispatched before (attempt > 1).', (w) => w.redelivered);
+  perWorker('sidecar_messages_acked_total', 'Messages settled by the worker that held them (acked; stream mode: receipted).', (w) => w.acked);
+  perWorker('sidecar_messages_lost_total', 'Messages written to a stream that ended without their receipt within the grace (stream mode has no redelivery).', (w) => w.lost);
+  new Counter({
+    name: 'sidecar_messages_requeued_total',
+    help: 'In-flight messages taken back from a worker and queued again (credit and poll): at the ack deadline or lease, or when the worker went.',
+    labelNames: ['mode', 'worker_id', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const w of dispatcher?.workers.list() ?? []) {
+        this.inc({ ...workerLabels(w), reason: 'deadline' satisfies RequeueReason }, w.requeuedAtDeadline);
+        this.inc({ ...workerLabels(w), reason: 'disconnect' satisfies RequeueReason }, w.requeued - w.requeuedAtDeadline);
+      }
+    },
+  });
+  const writeBlockedSeconds = new Map<string, number>();
+  new Counter({
+    name: 'sidecar_stream_write_blocked_seconds_total',
+    help: "Time stream-mode writes spent waiting for 'drain' (the HTTP/2 window and buffers were full).",
+    labelNames: ['worker_id'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const w of dispatcher?.workers.list() ?? []) this.inc({ worker_id: w.workerId }, writeBlockedSeconds.get(w.workerId) ?? 0);
+    },
+  });
+  const refused = new Counter({ name: 'sidecar_requests_refused_total', help: 'Requests refused by one of the sidecar\'s limits, by limit.', labelNames: ['reason'], registers: [registry] });
   for (const reason of REFUSAL_REASONS) refused.inc({ reason }, 0);
   const queueWait = new Histogram({
     name: 'sidecar_queue_wait_seconds',
@@ -69,8 +107,6 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
-  let dispatcher: Dispatcher | undefined;
-  let modes: readonly string[] = [];
   const gauge = (name: string, help: string, labelNames: string[], collect: (this: Gauge) => void): void => {
     new Gauge({ name, help, labelNames, registers: [registry], collect });
   };
@@ -86,7 +122,7 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     if (!dispatcher) return;
     const now = Date.now();
     for (const w of dispatcher.workers.list()) {
-      if (w.inFlight > 0 || dispatcher.workers.isConnected(w, now)) this.set({ mode: w.policy.mode, worker_id: w.workerId }, w.inFlight);
+      if (w.inFlight > 0 || dispatcher.workers.isConnected(w, now)) this.set(workerLabels(w), w.inFlight);
     }
   });
   gauge('sidecar_in_flight_oldest_message_age_seconds', 'Per worker, now minus the publish time of the oldest message in flight to it; 0 when none is.', ['mode', 'worker_id'], function () {
@@ -96,7 +132,7 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     const oldest = dispatcher.oldestInFlight();
     for (const w of dispatcher.workers.list()) {
       const at = oldest.get(w.workerId);
-      if (at !== undefined || dispatcher.workers.isConnected(w, now)) this.set({ mode: w.policy.mode, worker_id: w.workerId }, at === undefined ? 0 : Math.max(0, (now - at) / 1000));
+      if (at !== undefined || dispatcher.workers.isConnected(w, now)) this.set(workerLabels(w), at === undefined ? 0 : Math.max(0, (now - at) / 1000));
     }
   });
   gauge('sidecar_workers_connected', 'Workers with an open stream or a recent Pull, by delivery mode.', ['mode'], function () {
@@ -116,36 +152,18 @@ export function createSidecarMetrics(registry: MetricsRegistry): SidecarMetrics 
     if (up) this.set({ queue: up.kind }, up.unacked);
   });
 
-  const workerLabels = (holder: { workerId: string; policy: { mode: string } }): { mode: string; worker_id: string } => ({ mode: holder.policy.mode, worker_id: holder.workerId });
   return {
-    workerSeen(record) {
-      const labels = workerLabels(record);
-      for (const c of [dispatched, redelivered, acked, lost]) c.inc(labels, 0);
-      for (const reason of REQUEUE_REASONS) requeued.inc({ ...labels, reason }, 0);
-      writeBlocked.inc({ worker_id: record.workerId }, 0);
-    },
-    workerForgotten(record) {
-      const labels = workerLabels(record);
-      for (const c of [dispatched, redelivered, acked, lost]) c.remove(labels);
-      for (const reason of REQUEUE_REASONS) requeued.remove({ ...labels, reason });
-      writeBlocked.remove({ worker_id: record.workerId });
-    },
-    published: (priority) => { published.inc({ priority: priorityName(priority) }); },
-    dispatched(holder, priority, attempt, queueWaitSeconds, traceId) {
-      const labels = workerLabels(holder);
-      dispatched.inc(labels);
-      if (attempt > 1) redelivered.inc(labels);
+    dispatched(priority, queueWaitSeconds, traceId) {
       queueWait.observe({ labels: { priority: priorityName(priority) }, value: queueWaitSeconds, exemplarLabels: traceExemplar(traceId) });
     },
-    acked: (holder) => { acked.inc(workerLabels(holder)); },
-    requeued: (holder, reason) => { requeued.inc({ ...workerLabels(holder), reason }); },
-    lost: (holder, count) => { lost.inc(workerLabels(holder), count); },
-    writeBlocked: (workerId, seconds) => { writeBlocked.inc({ worker_id: workerId }, seconds); },
+    writeBlocked: (workerId, seconds) => { writeBlockedSeconds.set(workerId, (writeBlockedSeconds.get(workerId) ?? 0) + seconds); },
     receiptBatch: (ids) => { receiptBatch.observe(ids); },
     refused: (reason) => { refused.inc({ reason }); },
     observe(d, m) {
       dispatcher = d;
       modes = m;
+      // Forgotten workers take their blocked time with them.
+      d.workers.onForgotten((w) => { writeBlockedSeconds.delete(w.workerId); });
     },
   };
 }

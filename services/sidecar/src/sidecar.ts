@@ -64,22 +64,16 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
   const registry = createRegistry();
   const metrics = createSidecarMetrics(registry);
   const events: DispatchEvents = {
-    published: (m) => { metrics.published(m.priority); },
     dispatching(message, delivery, holder, queueWaitSeconds) {
       const send = traceSend(message, delivery, holder);
-      metrics.dispatched(holder, message.priority, message.attempts, queueWaitSeconds, send.traceId);
+      metrics.dispatched(message.priority, queueWaitSeconds, send.traceId);
       return send.end;
     },
-    settled: (holder) => { metrics.acked(holder); },
     requeued(message, holder, reason) {
-      metrics.requeued(holder, reason);
       logger.debug('message requeued', { message_id: message.id, worker_id: holder.workerId, reason });
     },
-    lost: (count, holder) => { metrics.lost(holder, count); },
   };
   const workers = new Workers({ ttlMs: config.workerTtlMs, maxWorkers: config.maxWorkers });
-  workers.onSeen((record) => { metrics.workerSeen(record); });
-  workers.onForgotten((record) => { metrics.workerForgotten(record); });
   const queue = deps.queue ?? createMemoryQueue();
   const dispatcher = new Dispatcher({ queue, workers, events });
   const mutualTls = config.tls?.clientCa !== undefined;

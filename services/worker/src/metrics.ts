@@ -66,16 +66,27 @@ export function createWorkerMetrics(registry: MetricsRegistry, workerId: string,
       this.set(backlogMax.read());
     },
   });
-  const started = new Counter({
+  // Counts and states are plain numbers, read at scrape time: a message costs no counter or gauge update.
+  const counts = { started: 0, ok: 0, ackLost: 0, busy: 0, connected: 0 };
+  new Counter({
     name: 'worker_messages_started_total',
     help: 'Messages this worker began processing (left the client backlog).',
     registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counts.started);
+    },
   });
-  const processed = new Counter({
+  new Counter({
     name: 'worker_messages_processed_total',
-    help: 'Messages finished; outcome ack_lost means the ack could not be delivered or came too late, so the sidecar will redeliver.',
+    help: 'Messages finished and acked (stream: receipted); outcome ack_lost means the ack could not be delivered or came too late, so the sidecar will redeliver it or count it lost.',
     labelNames: ['outcome'],
     registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'ok' }, counts.ok);
+      if (counts.ackLost > 0) this.inc({ outcome: 'ack_lost' }, counts.ackLost);
+    },
   });
   const backlog = new Histogram({
     name: 'worker_client_backlog_seconds',
@@ -100,25 +111,22 @@ export function createWorkerMetrics(registry: MetricsRegistry, workerId: string,
     enableExemplars: true,
     registers: [registry],
   });
-  const busy = new Gauge({ name: 'worker_busy', help: '1 while a message is being processed.', registers: [registry] });
-  const connected = new Gauge({ name: 'worker_connected', help: '1 while the worker has a live connection to the sidecar.', registers: [registry] });
-  busy.set(0);
-  connected.set(0);
-  started.inc(0);
-  processed.inc({ outcome: 'ok' }, 0);
+  new Gauge({ name: 'worker_busy', help: '1 while a message is being processed.', registers: [registry], collect() { this.set(counts.busy); } });
+  new Gauge({ name: 'worker_connected', help: '1 while the worker has a live connection to the sidecar.', registers: [registry], collect() { this.set(counts.connected); } });
 
   return {
     started(priority, backlogSeconds, traceId) {
-      started.inc();
+      counts.started++;
       backlogMax.observe(backlogSeconds);
       backlog.observe({ labels: { priority: priorityName(priority) }, value: backlogSeconds, exemplarLabels: traceExemplar(traceId) });
     },
     processed(outcome, priority, processingSeconds, endToEndSeconds, traceId) {
-      processed.inc({ outcome });
+      if (outcome === 'ok') counts.ok++;
+      else counts.ackLost++;
       processing.observe({ value: processingSeconds, exemplarLabels: traceExemplar(traceId) });
       endToEnd.observe({ labels: { priority: priorityName(priority) }, value: endToEndSeconds, exemplarLabels: traceExemplar(traceId) });
     },
-    setBusy: (b) => { busy.set(b ? 1 : 0); },
-    setConnected: (c) => { connected.set(c ? 1 : 0); },
+    setBusy: (b) => { counts.busy = b ? 1 : 0; },
+    setConnected: (c) => { counts.connected = c ? 1 : 0; },
   };
 }

@@ -12,6 +12,7 @@
  */
 import type { Delivery } from '@backlog-lab/common/contract';
 import { nowUnixNano, secondsBetween } from '@backlog-lab/common/clock';
+import { Deadlines } from './deadlines.ts';
 import type { InFlight, PastOutcome } from './ledger.ts';
 import { Ledger } from './ledger.ts';
 import type { NewMessage, QueuedMessage } from './message.ts';
@@ -21,17 +22,18 @@ import type { Totals, WorkerRecord, Workers } from './workers.ts';
 
 export type RequeueReason = 'deadline' | 'disconnect';
 
-/** Everything the dispatcher reports as it happens; metrics, tracing and logs implement it. */
+/**
+ * What the dispatcher reports as it happens, for tracing and logs. Counts are
+ * not events: they live in the worker records and totals, which the metrics
+ * read at scrape time, so a message costs no counter update.
+ */
 export interface DispatchEvents {
-  published(message: NewMessage): void;
   /**
    * A message is about to be handed to a consumer. May fill
    * `delivery.traceContext`; returns a function called once it is handed over.
    */
   dispatching(message: QueuedMessage, delivery: Delivery, holder: Holder, queueWaitSeconds: number): (() => void) | undefined;
-  settled(holder: Holder): void;
   requeued(message: QueuedMessage, holder: Holder, reason: RequeueReason): void;
-  lost(count: number, holder: Holder): void;
 }
 
 /** Who claims to settle a delivery: a worker id in a mode, and for a stream the very stream. */
@@ -61,6 +63,8 @@ export class Dispatcher {
   readonly #ready = new Set<Consumer>();
   /** Holders that went away and whose deliveries wait out their policy's release grace. */
   readonly #graceTimers = new Map<Holder, NodeJS.Timeout>();
+  /** One deadline list per policy that has a settle deadline. */
+  readonly #deadlines = new Map<DeliveryPolicy, Deadlines<InFlight>>();
   #dispatching = false;
   #closed = false;
 
@@ -88,8 +92,9 @@ export class Dispatcher {
   /** Enqueues messages (already validated), all or none; dispatch follows as the queue offers them. */
   async publish(messages: readonly NewMessage[]): Promise<void> {
     await this.queue.publish(messages);
-    this.workers.totals.published += messages.length;
-    for (const m of messages) this.#events.published(m);
+    const totals = this.workers.totals;
+    totals.published += messages.length;
+    for (const m of messages) totals.publishedByPriority[m.priority] = (totals.publishedByPriority[m.priority] ?? 0) + 1;
   }
 
   /** Registers a stream or a pending Pull under its (admitted) worker record. */
@@ -174,7 +179,6 @@ export class Dispatcher {
         record.lastSeenMs = Date.now();
       }
       this.workers.totals.acked++;
-      this.#events.settled(entry.holder);
       return 'settled';
     }
     const past = this.ledger.past(ackId, claimant.workerId, claimant.policy);
@@ -184,8 +188,8 @@ export class Dispatcher {
   /** Renews the settle deadline (a lease) of a delivery the claimant holds; false if it holds none by that id. */
   extend(ackId: string, claimant: Claimant): boolean {
     const entry = this.ledger.get(ackId);
-    if (!entry || entry.released || entry.timer === undefined || !holds(entry.holder, claimant)) return false;
-    entry.timer.refresh();
+    if (!entry?.deadline || entry.released || !holds(entry.holder, claimant)) return false;
+    entry.deadline.renew(entry);
     const record = this.workers.get(entry.holder.workerId);
     if (record) record.lastSeenMs = Date.now();
     return true;
@@ -195,7 +199,7 @@ export class Dispatcher {
   close(): void {
     this.#closed = true;
     this.#ready.clear();
-    this.ledger.stopTimers();
+    for (const deadlines of this.#deadlines.values()) deadlines.stop();
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
   }
@@ -223,17 +227,15 @@ export class Dispatcher {
       priority: message.priority,
       payload: message.payload,
       publishedAtUnixNano: message.publishedAtUnixNano,
-      dispatchedAtUnixNano: now.toString(),
+      // A number, not a string: see QueuedMessage.publishedAtUnixNano.
+      dispatchedAtUnixNano: Number(now),
       attempt: message.attempts,
       traceContext: {},
       ackId,
     };
-    const entry: InFlight = { ackId, message, holder, timer: undefined, upstreamDone: false, released: false };
-    if (policy.settleWithinMs !== undefined) {
-      entry.timer = setTimeout(() => { this.#requeue([entry], 'deadline'); }, policy.settleWithinMs);
-      entry.timer.unref();
-    }
+    const entry: InFlight = { ackId, message, holder, deadline: undefined, dueAt: 0, prevDue: undefined, nextDue: undefined, upstreamDone: false, released: false };
     this.ledger.add(entry);
+    if (policy.settleWithinMs !== undefined) this.#deadlinesOf(policy, policy.settleWithinMs).add(entry);
     if (policy.upstreamAck === 'dispatch') {
       this.queue.ack(message);
       entry.upstreamDone = true;
@@ -241,6 +243,7 @@ export class Dispatcher {
     const record = this.workers.get(holder.workerId);
     if (record) {
       record.dispatched++;
+      if (message.attempts > 1) record.redelivered++;
       record.inFlight++;
       record.lastSeenMs = Date.now();
     }
@@ -251,6 +254,15 @@ export class Dispatcher {
     done?.();
   }
 
+  #deadlinesOf(policy: DeliveryPolicy, spanMs: number): Deadlines<InFlight> {
+    let deadlines = this.#deadlines.get(policy);
+    if (!deadlines) {
+      deadlines = new Deadlines<InFlight>(spanMs, (expired) => { this.#requeue(expired, 'deadline'); });
+      this.#deadlines.set(policy, deadlines);
+    }
+    return deadlines;
+  }
+
   /** Takes deliveries back and returns their messages to the queue, which restores their order. */
   #requeue(entries: readonly InFlight[], reason: RequeueReason): void {
     for (const entry of entries) {
@@ -258,6 +270,7 @@ export class Dispatcher {
       const record = this.workers.get(entry.holder.workerId);
       if (record) {
         record.requeued++;
+        if (reason === 'deadline') record.requeuedAtDeadline++;
         record.inFlight--;
       }
       this.workers.totals.requeued++;
@@ -281,7 +294,6 @@ export class Dispatcher {
       record.inFlight -= held.length;
     }
     this.workers.totals.lost += held.length;
-    this.#events.lost(held.length, holder);
   }
 }
 

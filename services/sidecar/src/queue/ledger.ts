@@ -4,15 +4,16 @@
  * settled ones so a repeated or late settle can be answered rather than
  * refused. It only records; the dispatcher decides what happens.
  */
+import type { Deadlines, Expiring } from './deadlines.ts';
 import type { QueuedMessage } from './message.ts';
 import type { DeliveryPolicy, Holder } from './policy.ts';
 
-export interface InFlight {
+export interface InFlight extends Expiring {
   readonly ackId: string;
   readonly message: QueuedMessage;
   readonly holder: Holder;
-  /** The settle deadline or lease (policy.settleWithinMs), or the release grace. */
-  timer: NodeJS.Timeout | undefined;
+  /** The list of its settle deadline or lease (policy.settleWithinMs), while it has one. */
+  deadline: Deadlines<InFlight> | undefined;
   /** The queue behind the sidecar was told at dispatch that this message is done (policy.upstreamAck). */
   upstreamDone: boolean;
   /** The holder has gone; with policy 'lose' the entry waits out the grace for its receipt. */
@@ -72,8 +73,7 @@ export class Ledger {
 
   /** Takes an entry out; `outcome` is what a later settle of its ack id is answered. */
   remove(entry: InFlight, outcome: PastOutcome): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
+    entry.deadline?.remove(entry);
     this.#byAckId.delete(entry.ackId);
     this.#messageIds.delete(entry.message.id);
     const held = this.#byHolder.get(entry.holder);
@@ -88,14 +88,6 @@ export class Ledger {
   past(ackId: string, workerId: string, policy: DeliveryPolicy): PastOutcome | undefined {
     const past = this.#past.get(ackId);
     return past && past.workerId === workerId && past.policy === policy ? past.outcome : undefined;
-  }
-
-  /** Stops every timer (shutdown keeps the entries for the last Stats). */
-  stopTimers(): void {
-    for (const entry of this.#byAckId.values()) {
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
-    }
   }
 
   entries(): IterableIterator<InFlight> {

@@ -25,8 +25,8 @@ export function createMemoryQueue(): MessageQueue {
     isReady: () => true,
     publish(batch: readonly NewMessage[]) {
       const now = nowUnixNano();
-      // One string and one number per batch: the messages of a batch share their publish time.
-      const publishedAtUnixNano = now.toString();
+      // The messages of a batch share their publish time.
+      const publishedAtUnixNano = Number(now);
       const publishedAtMs = Number(now / 1_000_000n);
       for (const m of batch) {
         ids.add(m.id);

@@ -15,8 +15,12 @@ export interface QueuedMessage {
   readonly id: string;
   readonly priority: number;
   readonly payload: Buffer;
-  /** Unix ns as the decimal string the Delivery carries. */
-  readonly publishedAtUnixNano: string;
+  /**
+   * Unix ns, as a double: exact to 256 ns, which is more than the clocks
+   * give. A number encodes into the Delivery's int64 far faster than the
+   * decimal string protobufjs would parse for every delivery.
+   */
+  readonly publishedAtUnixNano: number;
   /** The same instant in Unix ms, for ages. */
   readonly publishedAtMs: number;
   /**

@@ -15,6 +15,10 @@ export interface WorkerRecord {
   /** Dispatched and not yet settled (or released and still within the grace). */
   inFlight: number;
   requeued: number;
+  /** Of those, requeued because the ack deadline passed or the lease lapsed (the rest: the holder went away). */
+  requeuedAtDeadline: number;
+  /** Dispatches with attempt > 1. */
+  redelivered: number;
   lost: number;
   /** credit: the prefetch the worker asked for. */
   prefetch: number;
@@ -25,6 +29,8 @@ export interface WorkerRecord {
 
 export interface Totals {
   published: number;
+  /** Published, by priority (low first). */
+  readonly publishedByPriority: number[];
   dispatched: number;
   acked: number;
   requeued: number;
@@ -45,10 +51,9 @@ export interface WorkersOptions {
 }
 
 export class Workers {
-  readonly totals: Totals = { published: 0, dispatched: 0, acked: 0, requeued: 0, lost: 0 };
+  readonly totals: Totals = { published: 0, publishedByPriority: [], dispatched: 0, acked: 0, requeued: 0, lost: 0 };
   readonly #records = new Map<string, WorkerRecord>();
   readonly #options: WorkersOptions;
-  readonly #seen: ((record: WorkerRecord) => void)[] = [];
   readonly #forgotten: ((record: WorkerRecord) => void)[] = [];
 
   constructor(options: WorkersOptions) {
@@ -57,11 +62,6 @@ export class Workers {
 
   get size(): number {
     return this.#records.size;
-  }
-
-  /** `listener` runs when a worker id is first admitted (or admitted again after it was forgotten). */
-  onSeen(listener: (record: WorkerRecord) => void): void {
-    this.#seen.push(listener);
   }
 
   /** `listener` runs when a worker id is forgotten. */
@@ -87,9 +87,8 @@ export class Workers {
       return known;
     }
     if (this.#records.size >= this.#options.maxWorkers) return { reason: 'full', max: this.#options.maxWorkers };
-    const record: WorkerRecord = { workerId, policy, dispatched: 0, acked: 0, inFlight: 0, requeued: 0, lost: 0, prefetch: 0, attached: 0, lastSeenMs: nowMs };
+    const record: WorkerRecord = { workerId, policy, dispatched: 0, acked: 0, inFlight: 0, requeued: 0, requeuedAtDeadline: 0, redelivered: 0, lost: 0, prefetch: 0, attached: 0, lastSeenMs: nowMs };
     this.#records.set(workerId, record);
-    for (const listener of this.#seen) listener(record);
     return record;
   }
 
