@@ -33,6 +33,8 @@ export interface EnvReader {
   file(name: string): Buffer | undefined;
   /** Notes a problem unless all or none of these variables are set. */
   requireTogether(names: readonly string[]): void;
+  /** Notes a problem found by a check of the caller's own (one that must not echo a secret, say). */
+  problem(message: string): void;
   /** Throws ConfigError if anything read so far was invalid. */
   done(): void;
 }
@@ -90,6 +92,9 @@ export function createEnvReader(env: Readonly<Record<string, string | undefined>
       if (set.length > 0 && set.length < names.length) {
         problems.push(`${names.join(' and ')} must be set together, got only ${set.join(', ')}`);
       }
+    },
+    problem(message) {
+      problems.push(message);
     },
     done() {
       if (problems.length > 0) throw new ConfigError(problems);

@@ -4,6 +4,7 @@
  */
 import { createEnvReader, MAX_GRPC_MESSAGE_BYTES } from '@backlog-lab/common/env';
 import { LOG_LEVELS, type LogLevel } from '@backlog-lab/common/logger';
+import { readQueueConfig, type QueueConfig } from './queue/queue-config.ts';
 
 export interface SidecarConfig {
   /** gRPC listen port; 0 picks a free one (tests). */
@@ -43,6 +44,8 @@ export interface SidecarConfig {
   /** Shutdown: how long to wait for RPCs to finish before forcing. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
+  /** The queue behind the sidecar (QUEUE, QUEUE_URL, QUEUE_NAME, QUEUE_PREFETCH, STREAM_UPSTREAM_ACK). */
+  readonly queue: QueueConfig;
 }
 
 export function loadSidecarConfig(env: Readonly<Record<string, string | undefined>>): SidecarConfig {
@@ -67,6 +70,7 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     maxConnectionAgeGraceMs: read.int('MAX_CONNECTION_AGE_GRACE_MS', { default: 0, min: 0, max: 86_400_000 }),
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    queue: readQueueConfig(read),
   };
   read.requireTogether(['SIDECAR_TLS_CERT_FILE', 'SIDECAR_TLS_KEY_FILE']);
   read.done();
