@@ -46,6 +46,8 @@ export interface RabbitMqServer {
   /** The rabbitmq_prometheus plugin's /metrics. */
   readonly prometheusPort: number;
   readonly nodeName: string;
+  /** Its config, data (`data/`) and logs (`log/`); stop() removes it. */
+  readonly dir: string;
   /** Kills the node and removes its directories (nothing is kept, so nothing needs a graceful stop). */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would: the data stays, and restart() recovers it. */
@@ -153,14 +155,12 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
     }
   };
   /**
-   * Waits until no process of the group is left but zombies (which hold no
+   * Waits until no process of the node is left but zombies (which hold no
    * port or file; the init process reaps them when it gets to it).
    */
   const groupGone = async (): Promise<void> => {
     await exited;
-    const pgid = child?.pid;
-    if (pgid === undefined) return;
-    for (let i = 0; i < 400 && runningInGroup(pgid) > 0; i++) await sleep(25);
+    for (let i = 0; i < 400 && nodeProcesses(nodeName) > 0; i++) await sleep(25);
   };
   const cleanup = (): void => {
     killGroup();
@@ -200,6 +200,7 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
     managementPort,
     prometheusPort,
     nodeName,
+    dir,
     async stop() {
       killGroup();
       await groupGone();
@@ -273,20 +274,25 @@ async function waitForAmqp(port: number, timeoutMs: number, exited: Promise<void
   }
 }
 
-/** Processes of a process group that are not zombies (Linux /proc). */
-export function runningInGroup(pgid: number): number {
+/**
+ * Processes of a node still running (zombies aside), found by the
+ * RABBITMQ_NODENAME in their environment (Linux /proc; readable for
+ * processes of the same user). It finds the beam's helpers too, which run in
+ * sessions of their own.
+ */
+export function nodeProcesses(nodeName: string): number {
+  const marker = `\0RABBITMQ_NODENAME=${nodeName}\0`;
   let count = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The state follows the command, which is in parentheses.
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      if (`\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}`.includes(marker)) count++;
     } catch {
-      continue; // exited while we looked
+      // Gone while we looked, or not ours to read.
     }
-    // After the command in parentheses: state, ppid, pgrp.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') count++;
   }
   return count;
 }
