@@ -48,6 +48,8 @@ export interface RabbitMqServer {
   readonly nodeName: string;
   /** Its config, data (`data/`) and logs (`log/`); stop() removes it. */
   readonly dir: string;
+  /** Its running processes (the beam, epmd, the broker script, the beam's helpers), for CPU time and signals. */
+  pids(): number[];
   /** Kills the node and removes its directories (nothing is kept, so nothing needs a graceful stop). */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would: the data stays, and restart() recovers it. */
@@ -106,6 +108,8 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
   writeFileSync(configFile, `[
  {rabbit, [
    {tcp_listeners, [{"127.0.0.1", ${amqpPort}}]},
+   %% Classic queue storage v2, the only one RabbitMQ 4 has (Debian's 3.10 defaults to v1).
+   {classic_queue_default_version, 2},
    %% Queues report their message counts this often (ms; default 5000) ...
    {collect_statistics_interval, 500}
  ]},
@@ -160,7 +164,7 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
    */
   const groupGone = async (): Promise<void> => {
     await exited;
-    for (let i = 0; i < 400 && nodeProcesses(nodeName) > 0; i++) await sleep(25);
+    for (let i = 0; i < 400 && nodeProcesses(nodeName).length > 0; i++) await sleep(25);
   };
   const cleanup = (): void => {
     killGroup();
@@ -201,6 +205,7 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
     prometheusPort,
     nodeName,
     dir,
+    pids: () => nodeProcesses(nodeName),
     async stop() {
       killGroup();
       await groupGone();
@@ -275,26 +280,26 @@ async function waitForAmqp(port: number, timeoutMs: number, exited: Promise<void
 }
 
 /**
- * Processes of a node still running (zombies aside), found by the
+ * Pids of a node's processes still running (zombies aside), found by the
  * RABBITMQ_NODENAME in their environment (Linux /proc; readable for
  * processes of the same user). It finds the beam's helpers too, which run in
  * sessions of their own.
  */
-export function nodeProcesses(nodeName: string): number {
+export function nodeProcesses(nodeName: string): number[] {
   const marker = `\0RABBITMQ_NODENAME=${nodeName}\0`;
-  let count = 0;
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // The state follows the command, which is in parentheses.
       if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      if (`\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}`.includes(marker)) count++;
+      if (`\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}`.includes(marker)) pids.push(Number(entry));
     } catch {
       // Gone while we looked, or not ours to read.
     }
   }
-  return count;
+  return pids;
 }
 
 function describeFailure(nodeName: string, logDir: string, output: readonly string[]): string {
