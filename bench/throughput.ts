@@ -164,8 +164,8 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
  * A run publishes its messages while the consumers are stopped (SIGSTOP),
  * waits for the broker's confirms, then times the drain: from resuming the
  * consumers until their counts have grown by the messages published, the end
- * being when the last one arrived (the consumers' own clock, the same wall
- * clock as ours on one host). So the figure is what the consumers and the
+ * being when the last one arrived (the consumers' monotonic clock, which is
+ * ours). So the figure is what the consumers and the
  * broker's delivery path sustain, not how fast this process can publish
  * persistent messages with confirms. The "server" is the broker node: its
  * beam and helpers.
@@ -176,7 +176,7 @@ function amqpContender(spec: ContenderSpec, broker: RabbitMqServer, consumers: r
     consumer.onLine((line) => {
       if (line.msg !== 'idle') return;
       s.count = Number(line.count);
-      s.lastAt = Number(line.last_at_ms);
+      s.lastAt = Number(line.last_at_us);
     });
     return s;
   });
@@ -214,30 +214,33 @@ function amqpContender(spec: ContenderSpec, broker: RabbitMqServer, consumers: r
     },
     async run(messages) {
       // The backlog first, with the consumers stopped, confirmed and not timed: the run times the drain.
+      const consumersGo = (): void => { for (const pid of clientPids) process.kill(pid, 'SIGCONT'); };
       for (const pid of clientPids) process.kill(pid, 'SIGSTOP');
       try {
         await publisher.publish(messages, options.payloadBytes);
         await publisher.confirmed();
-      } finally {
-        for (const pid of clientPids) process.kill(pid, 'SIGCONT');
+      } catch (error) {
+        consumersGo();
+        throw error;
       }
       const counts0 = state.map((s) => s.count);
       const server0 = brokerCpuSeconds();
       const clients0 = totalCpuSeconds(clientPids);
       const hr0 = monotonicMicros();
-      const t0 = wallMs();
+      consumersGo();
       await waitFor(`${spec.id}: consumers to report ${messages} messages`, () => {
         const read = state.reduce((sum, s, i) => sum + s.count - (counts0[i] ?? 0), 0);
         if (read > messages) throw new Error(`${spec.id}: consumers report ${read} messages, more than the ${messages} published`);
         return Promise.resolve(read === messages ? true : undefined);
       }, RUN_TIMEOUT_MS, READER_POLL_MS);
-      const t1 = Math.max(...state.filter((s, i) => s.count > (counts0[i] ?? 0)).map((s) => s.lastAt));
+      // The consumers' monotonic clock is this process's (see amqp-consumer.ts).
+      const hr1 = Math.max(...state.filter((s, i) => s.count > (counts0[i] ?? 0)).map((s) => s.lastAt));
       return {
         messages,
-        seconds: (t1 - t0) / 1000,
+        seconds: (hr1 - hr0) / 1e6,
         serverCpuSeconds: brokerCpuSeconds() - server0,
         clientCpuSeconds: totalCpuSeconds(clientPids) - clients0,
-        window: [hr0, hr0 + Math.round((t1 - t0) * 1000)],
+        window: [hr0, hr1],
         anomalies: [],
       };
     },

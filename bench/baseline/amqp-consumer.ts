@@ -7,13 +7,16 @@
  *
  * Progress goes to stdout as JSON, like stream-reader.ts: {"msg":"consuming"}
  * once basic.consume is answered, then, whenever deliveries have stopped for
- * IDLE_MS, {"msg":"idle","count":N,"last_at_ms":T}: messages so far (since
- * start) and the wall-clock time of the last one.
+ * IDLE_MS, {"msg":"idle","count":N,"last_at_us":T}: messages so far (since
+ * start) and when the last one came, on the monotonic clock in µs
+ * (process.hrtime, CLOCK_MONOTONIC: the same clock in every process of the
+ * host, unlike timeOrigin + now(), which differ by however the wall clock was
+ * slewed between the processes' starts; drains of a few ms need that).
  *
  *   node bench/baseline/amqp-consumer.ts <amqp-url> <queue> <prefetch>
  */
 import { connect } from 'amqplib';
-import { report, wallMs } from './proto.ts';
+import { report } from './proto.ts';
 
 const IDLE_MS = 100;
 const [url, queue, prefetchArg] = process.argv.slice(2);
@@ -33,6 +36,7 @@ const channel = await connection.createChannel();
 await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic', 'x-max-priority': 2 } });
 await channel.prefetch(prefetch);
 
+const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 let count = 0;
 let reported = 0;
 let lastAt = 0;
@@ -40,14 +44,14 @@ await channel.consume(queue, (message) => {
   if (message === null) process.exit(1);
   channel.ack(message);
   count++;
-  lastAt = wallMs();
+  lastAt = monotonicMicros();
 }, { noAck: false });
 report({ msg: 'consuming', queue, prefetch });
 
 setInterval(() => {
-  if (count !== reported && wallMs() - lastAt >= IDLE_MS) {
+  if (count !== reported && monotonicMicros() - lastAt >= IDLE_MS * 1000) {
     reported = count;
-    report({ msg: 'idle', count, last_at_ms: lastAt });
+    report({ msg: 'idle', count, last_at_us: lastAt });
   }
 }, 25);
 process.on('SIGTERM', () => process.exit(0));
