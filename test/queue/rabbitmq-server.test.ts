@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { connect } from 'amqplib';
 import { nodeProcesses, startRabbitMq } from '@backlog-lab/harness/rabbitmq-server';
@@ -33,15 +33,20 @@ test('a process that dies without stopping its node (SIGKILL) takes the node wit
   const script = `
     const { startRabbitMq } = await import('@backlog-lab/harness/rabbitmq-server');
     const broker = await startRabbitMq();
-    console.log(JSON.stringify({ nodeName: broker.nodeName }));
+    console.log(JSON.stringify({ nodeName: broker.nodeName, dir: broker.dir }));
     setInterval(() => {}, 1000);
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const started = new Promise<string>((resolve) => {
-    splitLines(child.stdout, (line) => { resolve((JSON.parse(line) as { nodeName: string }).nodeName); });
+  const started = new Promise<{ nodeName: string; dir: string }>((resolve) => {
+    splitLines(child.stdout, (line) => { resolve(JSON.parse(line) as { nodeName: string; dir: string }); });
   });
-  const nodeName = await started;
-  assert.ok(nodeProcesses(nodeName).length >= 3);
-  child.kill('SIGKILL');
-  await waitFor(`${nodeName}'s processes to go`, () => (nodeProcesses(nodeName).length === 0 ? true : undefined), 20_000, 50);
+  const { nodeName, dir } = await started;
+  try {
+    assert.ok(nodeProcesses(nodeName).length >= 3);
+    child.kill('SIGKILL');
+    await waitFor(`${nodeName}'s processes to go`, () => (nodeProcesses(nodeName).length === 0 ? true : undefined), 20_000, 50);
+  } finally {
+    // Only the processes go with a killed parent; its temp dir stays (see rabbitmq-server.ts).
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -12,7 +12,9 @@
  * watchdog that kills the whole group as soon as the pipe from this process
  * closes, which the kernel does however this process ends (a failed test, a
  * crash, SIGKILL). stop() and kill() kill the group at once; the beam's
- * helpers (erl_child_setup, inet_gethost) exit when the beam does.
+ * helpers (erl_child_setup, inet_gethost) exit when the beam does. Only a
+ * parent killed outright leaves something: the temp dir (the watchdog cannot
+ * tell that end from a restart, which needs the data).
  *
  * Start-up takes about 5 s on the project's 2-core machine, nearly all of it
  * RabbitMQ's own boot (it loads every module of every application to find its
