@@ -151,7 +151,7 @@ export function createRabbitMqQueue(options: RabbitMqOptions, logger: Logger): M
     return arrivalNs;
   };
   // Messages of one Publish batch share their header: parse it once.
-  let lastHeader = '';
+  let lastHeader: string | undefined;
   let lastHeaderMs = 0;
   let lastHeaderNs = 0n;
 
