@@ -36,6 +36,16 @@ SIDECAR_GRPC_HOST_PORT ?= $(call env,SIDECAR_GRPC_HOST_PORT)
 # deploy/k8s-overlays/hpa let an autoscaler run the workers (docs/autoscaling.md).
 K8S_DIR ?= deploy/k8s
 K8S_NAMESPACE := backlog-lab
+# QUEUE=rabbitmq: RabbitMQ behind the sidecar (docs/rabbitmq.md) for every
+# compose and k8s target, e.g. `make up QUEUE=rabbitmq`. The sidecars get a
+# free host port each, so `--scale sidecar=N` works.
+QUEUE ?= memory
+ifeq ($(QUEUE),rabbitmq)
+override COMPOSE += -f docker-compose.yml -f docker-compose.rabbitmq.yml
+export SIDECAR_GRPC_HOST_PORT :=
+export SIDECAR_METRICS_HOST_PORT :=
+K8S_DIR := deploy/k8s-rabbitmq
+endif
 
 IMAGE_BASE := $(if $(REGISTRY),$(REGISTRY)/,)$(IMAGE_PREFIX)
 SERVICES := sidecar worker
@@ -63,7 +73,7 @@ up: ## Build and start the lab in Docker (sidecar, workers, Prometheus, Tempo, G
 	@echo "  Grafana     http://127.0.0.1:$(GRAFANA_PORT)/d/backlog-lab"
 	@echo "  Prometheus  http://127.0.0.1:$(PROMETHEUS_PORT)/targets"
 	@echo "  Tempo       http://127.0.0.1:$(TEMPO_PORT)/ready"
-	@echo "  Sidecar     127.0.0.1:$(SIDECAR_GRPC_HOST_PORT) (gRPC)"
+	@echo "  Sidecar     $(if $(SIDECAR_GRPC_HOST_PORT),127.0.0.1:$(SIDECAR_GRPC_HOST_PORT) (gRPC),$$($(COMPOSE) port sidecar 50051) (gRPC; RabbitMQ UI http://127.0.0.1:$(call env,RABBITMQ_MANAGEMENT_PORT)))"
 	@echo
 	@echo "  make scale N=5    more workers     make logs SERVICE=worker    make down"
 

@@ -1,8 +1,10 @@
 /**
  * What the throughput benchmark runs side by side: two bare grpc-js
  * baselines, the sidecar with real zero-delay workers in every delivery mode
- * and at three telemetry levels, and the sidecar with bare readers (no lab
- * worker) to separate the sidecar's own cost from the worker's.
+ * and at three telemetry levels, the sidecar with bare readers (no lab
+ * worker) to separate the sidecar's own cost from the worker's, and bare
+ * amqplib consumers of a RabbitMQ queue, what the sidecar with RabbitMQ
+ * behind it is to be set against.
  */
 import type { DeliveryMode } from '@backlog-lab/common/modes';
 
@@ -27,7 +29,9 @@ export type ContenderKind =
   /** Sidecar + real workers (PROCESSING_DELAY_MS=0). */
   | 'lab'
   /** Sidecar + bare stream readers (no receipts, no worker code). */
-  | 'lab-bare-reader';
+  | 'lab-bare-reader'
+  /** A RabbitMQ node of its own (the "server") + bare amqplib consumers acking each message at once. */
+  | 'rabbitmq-bare';
 
 export interface ContenderSpec {
   readonly id: string;
@@ -44,6 +48,12 @@ export const BARE_STREAM = 'bare-stream';
 export const BARE_UNARY = 'bare-unary';
 
 export const CREDIT_PREFETCHES = [1, 10, 100, 1000] as const;
+/** basic.qos of each bare AMQP consumer. */
+export const RABBITMQ_PREFETCHES = [1, 10, 100, 1000] as const;
+
+export function rabbitmqBareId(prefetch: number): string {
+  return `rabbitmq-bare/prefetch-${prefetch}`;
+}
 
 export function labId(mode: DeliveryMode, telemetry: Telemetry, prefetch?: number): string {
   return `${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}/${telemetry}`;
@@ -63,6 +73,9 @@ export function allContenders(): ContenderSpec[] {
   }
   for (const telemetry of ['shipped', 'off'] as const) {
     specs.push({ id: `sidecar-bare-reader/${telemetry}`, kind: 'lab-bare-reader', mode: 'stream', telemetry, baseline: BARE_STREAM, description: 'sidecar Subscribe, bare readers (no lab worker)' });
+  }
+  for (const prefetch of RABBITMQ_PREFETCHES) {
+    specs.push({ id: rabbitmqBareId(prefetch), kind: 'rabbitmq-bare', prefetch, description: `RabbitMQ (harness node), bare amqplib consumers with prefetch ${prefetch}, manual ack of each message, draining a backlog of persistent messages published beforehand` });
   }
   return specs;
 }

@@ -224,7 +224,12 @@ export function throughputMarkdown(rows: readonly ThroughputResult[]): string {
     '|---|---|--:|--:|--:|--:|--:|--:|',
   ];
   const out: string[] = ['Baselines (bare grpc-js, no lab code):', '', ...header];
-  for (const r of rows.filter((x) => x.telemetry === null)) out.push(throughputRow(r));
+  for (const r of rows.filter((x) => x.telemetry === null && x.kind !== 'rabbitmq-bare')) out.push(throughputRow(r));
+  const rabbitmq = rows.filter((x) => x.kind === 'rabbitmq-bare');
+  if (rabbitmq.length > 0) {
+    out.push('', 'RabbitMQ baselines (bare amqplib consumers, no lab code; the "server" is the broker):', '', ...header);
+    for (const r of rabbitmq) out.push(throughputRow(r));
+  }
   for (const telemetry of ['shipped', 'traces100', 'off']) {
     const group = rows.filter((x) => x.telemetry === telemetry);
     if (group.length === 0) continue;

@@ -13,10 +13,13 @@
  * a few dozen per run, by estimate 1-3 % of the server's CPU in the slowest
  * modes).
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startRabbitMq, type RabbitMqServer } from '@backlog-lab/harness/rabbitmq-server';
 import type { ServiceProcess } from '@backlog-lab/harness/service-process';
 import type { ContenderSpec } from './contenders.ts';
 import { telemetryEnv } from './contenders.ts';
+import { createAmqpPublisher, type AmqpPublisher } from './lib/amqp-publisher.ts';
 import { baselineScript, spawnBare, type BareProcess } from './lib/bare-process.ts';
 import { totalCpuSeconds } from './lib/proc.ts';
 import { launchSidecar, launchWorker } from './lib/services.ts';
@@ -139,7 +142,110 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
       await waitConnected(rpc, workerIds);
       return statsContender(spec, serverPid, workers.map((w) => w.pid), rpc, workerIds, options, () => stopAll(rpc, workers.map((w) => w.proc), sidecar.proc));
     }
+    case 'rabbitmq-bare': {
+      // A node per contender, so pausing one contender pauses its broker and nothing else.
+      const broker = await startRabbitMq();
+      cleanups.push(() => broker.stop());
+      const queue = `bench-${spec.id.replace('/', '-')}`;
+      const publisher = await createAmqpPublisher(broker.url, queue);
+      cleanups.push(() => publisher.close());
+      const consumers = workerIds.map((id) => bare(id, 'amqp-consumer.ts', [broker.url, queue, String(spec.prefetch ?? 1)], options.clientNodeOptions));
+      await Promise.all(consumers.map((c) => c.waitFor((l) => l.msg === 'consuming', 30_000)));
+      return amqpContender(spec, broker, consumers, publisher, options, async () => {
+        await Promise.all(consumers.map((c) => c.stop()));
+        await publisher.close();
+        await broker.stop();
+      });
+    }
   }
+}
+
+/**
+ * A run publishes its messages while the consumers are stopped (SIGSTOP),
+ * waits for the broker's confirms, then times the drain: from resuming the
+ * consumers until their counts have grown by the messages published, the end
+ * being when the last one arrived (the consumers' monotonic clock, which is
+ * ours). So the figure is what the consumers and the
+ * broker's delivery path sustain, not how fast this process can publish
+ * persistent messages with confirms. The "server" is the broker node: its
+ * beam and helpers.
+ */
+function amqpContender(spec: ContenderSpec, broker: RabbitMqServer, consumers: readonly BareProcess[], publisher: AmqpPublisher, options: ContenderOptions, stop: () => Promise<void>): RunningContender {
+  const state = consumers.map((consumer) => {
+    const s = { count: 0, lastAt: 0 };
+    consumer.onLine((line) => {
+      if (line.msg !== 'idle') return;
+      s.count = Number(line.count);
+      s.lastAt = Number(line.last_at_us);
+    });
+    return s;
+  });
+  const brokerPids = broker.pids();
+  const serverPid = brokerPids.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'beam.smp') ?? brokerPids[0] ?? 0;
+  // The beam's helper processes may come and go (a port program that exits); one that is gone counts nothing.
+  const brokerCpuSeconds = (): number => brokerPids.reduce((sum, pid) => {
+    try {
+      return sum + totalCpuSeconds([pid]);
+    } catch {
+      return sum;
+    }
+  }, 0);
+  const clientPids = consumers.map((c) => c.pid);
+  const pids = [...brokerPids, ...clientPids];
+  const signal = (name: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // Already gone: the run will say so.
+      }
+    }
+  };
+  return {
+    spec,
+    serverPid,
+    pids,
+    pause: () => { signal('SIGSTOP'); },
+    continue: () => { signal('SIGCONT'); },
+    async resume() {
+      signal('SIGCONT');
+      // No heartbeats and no gRPC connections to wait for; let the timers that came due run.
+      await sleep(100);
+    },
+    async run(messages) {
+      // The backlog first, with the consumers stopped, confirmed and not timed: the run times the drain.
+      const consumersGo = (): void => { for (const pid of clientPids) process.kill(pid, 'SIGCONT'); };
+      for (const pid of clientPids) process.kill(pid, 'SIGSTOP');
+      try {
+        await publisher.publish(messages, options.payloadBytes);
+        await publisher.confirmed();
+      } catch (error) {
+        consumersGo();
+        throw error;
+      }
+      const counts0 = state.map((s) => s.count);
+      const server0 = brokerCpuSeconds();
+      const clients0 = totalCpuSeconds(clientPids);
+      const hr0 = monotonicMicros();
+      consumersGo();
+      await waitFor(`${spec.id}: consumers to report ${messages} messages`, () => {
+        const read = state.reduce((sum, s, i) => sum + s.count - (counts0[i] ?? 0), 0);
+        if (read > messages) throw new Error(`${spec.id}: consumers report ${read} messages, more than the ${messages} published`);
+        return Promise.resolve(read === messages ? true : undefined);
+      }, RUN_TIMEOUT_MS, READER_POLL_MS);
+      // The consumers' monotonic clock is this process's (see amqp-consumer.ts).
+      const hr1 = Math.max(...state.filter((s, i) => s.count > (counts0[i] ?? 0)).map((s) => s.lastAt));
+      return {
+        messages,
+        seconds: (hr1 - hr0) / 1e6,
+        serverCpuSeconds: brokerCpuSeconds() - server0,
+        clientCpuSeconds: totalCpuSeconds(clientPids) - clients0,
+        window: [hr0, hr1],
+        anomalies: [],
+      };
+    },
+    stop,
+  };
 }
 
 const flags = (nodeOptions: string | undefined): string[] => nodeOptions?.split(' ').filter((a) => a !== '') ?? [];

@@ -4,6 +4,8 @@
 #
 #   promtool        Debian package `prometheus`      (test: Prometheus configs, dashboard queries)
 #   docker-compose  Debian package `docker-compose`  (test: the compose file)
+#   rabbitmq-server Debian package `rabbitmq-server` (test/queue, the bench: a broker
+#                   node each test file starts itself; the system service is not used)
 #   kubectl         1.24 or later (its `kubectl kustomize` is kustomize v4+)
 #
 # As root it uses apt-get (one `apt-get update` first); otherwise it says what
@@ -19,17 +21,46 @@ set -euo pipefail
 missing_packages=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing_packages+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing_packages+=(docker-compose)
+# The harness runs this script directly (packages/harness/src/rabbitmq-server.ts);
+# /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user.
+rabbitmq_server=/usr/lib/rabbitmq/bin/rabbitmq-server
+[[ -x $rabbitmq_server ]] || missing_packages+=(rabbitmq-server)
 
 if ((${#missing_packages[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "install-test-deps: installing ${missing_packages[*]} (Debian packages)"
     apt-get update -qq
+    # Debian's postinst of rabbitmq-server (and of erlang-base, for epmd) starts
+    # the system service through invoke-rc.d, and fails the install if that
+    # fails (as it can in a container without an init). The tests start their
+    # own nodes, so a policy-rc.d that forbids every start (status 101) is put
+    # in place for the install unless one is there already.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=
+    if [[ ! -e $policy ]]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy"
+      chmod 755 "$policy"
+      own_policy=1
+      trap 'rm -f "$policy"' EXIT
+    fi
     # --no-install-recommends: the tests need promtool, not a running Prometheus
     # and its exporters.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
+    if [[ -n $own_policy ]]; then
+      rm -f "$policy"
+      trap - EXIT
+    fi
+    # Nor should it start at the next boot.
+    if [[ " ${missing_packages[*]} " == *" rabbitmq-server "* && -d /run/systemd/system ]]; then
+      systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true
+    fi
   else
     echo "install-test-deps: missing Debian packages: ${missing_packages[*]}" >&2
     echo "  install them with: sudo apt-get install --no-install-recommends ${missing_packages[*]}" >&2
+    if [[ " ${missing_packages[*]} " == *" rabbitmq-server "* ]]; then
+      echo "  (the tests start RabbitMQ nodes of their own; the system service the package starts is not needed:" >&2
+      echo "   sudo systemctl disable --now rabbitmq-server)" >&2
+    fi
   fi
 fi
 
@@ -37,6 +68,7 @@ status=0
 command -v promtool >/dev/null 2>&1 || { echo "install-test-deps: promtool is still missing (Debian package: prometheus)" >&2; status=1; }
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 ||
   { echo "install-test-deps: docker-compose is still missing (Debian package: docker-compose)" >&2; status=1; }
+[[ -x $rabbitmq_server ]] || { echo "install-test-deps: $rabbitmq_server is still missing (Debian package: rabbitmq-server)" >&2; status=1; }
 
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "install-test-deps: kubectl is missing; the Kubernetes test needs kubectl 1.24 or later (see the comment at the top of $0)" >&2

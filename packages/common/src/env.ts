@@ -38,7 +38,7 @@ export interface EnvReader {
   file(name: string): Buffer | undefined;
   /** Notes a problem unless all or none of these variables are set. */
   requireTogether(names: readonly string[]): void;
-  /** Notes a problem that involves several variables. */
+  /** Notes a problem found by a check of the caller's own: one across variables, or one that must not echo a secret. */
   problem(message: string): void;
   /** Throws ConfigError if anything read so far was invalid. */
   done(): void;

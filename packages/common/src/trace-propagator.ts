@@ -45,7 +45,7 @@ export class FastW3CTraceContextPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const sc = trace.getSpanContext(context);
     if (!sc || isTracingSuppressed(context) || !isSpanContextValid(sc)) return;
-    setter.set(carrier, TRACE_PARENT, `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || TraceFlags.NONE).toString(16)}`);
+    setter.set(carrier, TRACE_PARENT, `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags || TraceFlags.NONE).toString(16)}`);
     if (sc.traceState) setter.set(carrier, TRACE_STATE, sc.traceState.serialize());
   }
 

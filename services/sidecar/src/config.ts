@@ -4,6 +4,7 @@
  */
 import { createEnvReader, MAX_GRPC_MESSAGE_BYTES } from '@backlog-lab/common/env';
 import { LOG_LEVELS, type LogLevel } from '@backlog-lab/common/logger';
+import { readQueueConfig, type QueueConfig } from './queue/queue-config.ts';
 
 export interface SidecarConfig {
   /** gRPC listen port; 0 picks a free one (tests). */
@@ -33,11 +34,6 @@ export interface SidecarConfig {
   readonly pollLeaseMs: number;
   /** `stream`: receipts still count this long after their stream ended; then the rest is lost. */
   readonly receiptGraceMs: number;
-  /**
-   * `stream` with a broker behind the sidecar: ack upstream when a message is
-   * written to the stream, or when its receipt arrives.
-   */
-  readonly streamUpstreamAck: 'dispatch' | 'receipt';
   /** `poll`: with nothing pending, a poll worker counts as connected this long after its last request. */
   readonly pollPresenceMs: number;
   /** `poll`: Pulls that may wait at once, per worker id and in all. */
@@ -83,6 +79,8 @@ export interface SidecarConfig {
   readonly logLevel: LogLevel;
   /** File descriptor to announce readiness on (the lab's harness); unset: none. */
   readonly readyFd: number | undefined;
+  /** The queue behind the sidecar (QUEUE, QUEUE_URL, QUEUE_NAME, QUEUE_PREFETCH, STREAM_UPSTREAM_ACK). */
+  readonly queue: QueueConfig;
 }
 
 const HOST = { pattern: /^[\w.:[\]-]+$/, describe: 'a host name or IP address' };
@@ -109,7 +107,6 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     ackDeadlineMs: read.int('ACK_DEADLINE_MS', { default: 30_000, min: 100, max: 3_600_000 }),
     pollLeaseMs: read.int('POLL_LEASE_MS', { default: 1_000, min: 100, max: 600_000 }),
     receiptGraceMs: read.int('RECEIPT_GRACE_MS', { default: 3_000, min: 0, max: 60_000 }),
-    streamUpstreamAck: read.oneOf('STREAM_UPSTREAM_ACK', ['dispatch', 'receipt'] as const, 'dispatch'),
     pollPresenceMs: read.int('POLL_PRESENCE_MS', { default: 10_000, min: 100, max: 600_000 }),
     maxPendingPullsPerWorker: read.int('MAX_PENDING_PULLS_PER_WORKER', { default: 8, min: 1, max: 1_000 }),
     maxPendingPulls: read.int('MAX_PENDING_PULLS', { default: 10_000, min: 1, max: 1_000_000 }),
@@ -130,6 +127,7 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     readyFd: read.optionalInt('READY_FD', { min: 3, max: 65_535 }),
+    queue: readQueueConfig(read),
   };
   read.requireTogether(['SIDECAR_TLS_CERT_FILE', 'SIDECAR_TLS_KEY_FILE']);
   if (!config.tls && (env.SIDECAR_TLS_CLIENT_CA_FILE ?? '').trim() !== '') read.problem('SIDECAR_TLS_CLIENT_CA_FILE needs SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE: mutual TLS is TLS first');

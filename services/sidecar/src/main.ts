@@ -25,3 +25,11 @@ try {
   await shutdownTelemetry();
   process.exit(1);
 }
+try {
+  await sidecar.fatal;
+} catch (error) {
+  logger.error('sidecar cannot run', { error: errorMessage(error) });
+  await sidecar.stop();
+  await shutdownTelemetry();
+  process.exit(1);
+}

@@ -21,7 +21,7 @@ import { traceSend } from './message-tracing.ts';
 import { createSidecarMetrics, type SidecarMetrics } from './metrics.ts';
 import { createProducer } from './producer.ts';
 import { Dispatcher, type DispatchEvents } from './queue/dispatcher.ts';
-import { createMemoryQueue } from './queue/memory-queue.ts';
+import { createQueue } from './queue/queue-config.ts';
 import { createMessageIds } from './queue/message-ids.ts';
 import type { MessageQueue } from './queue/queue.ts';
 import { Workers } from './queue/workers.ts';
@@ -32,6 +32,8 @@ import { createListener } from './server/listener.ts';
 export interface Sidecar {
   readonly dispatcher: Dispatcher;
   readonly registry: MetricsRegistry;
+  /** Rejects if the queue behind the sidecar cannot be used at all (a RabbitMQ queue declared with other arguments). */
+  readonly fatal: Promise<never>;
   /** Binds the gRPC and metrics ports; resolves to the ports bound. */
   start(): Promise<{ grpcPort: number; metricsPort: number }>;
   /** Graceful shutdown: health NOT_SERVING, stop taking work, end streams, drain, force. */
@@ -59,6 +61,8 @@ const KEEPALIVE_TIMEOUT_MS = 10_000;
 
 /** How often forgotten workers are swept out, at most. */
 const SWEEP_MS = 10_000;
+/** How often health follows the queue's readiness (a broker connection that comes and goes). */
+const QUEUE_HEALTH_MS = 500;
 
 export function createSidecar(config: SidecarConfig, logger: Logger, deps: SidecarDeps = {}): Sidecar {
   const registry = createRegistry();
@@ -74,7 +78,7 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
     },
   };
   const workers = new Workers({ ttlMs: config.workerTtlMs, maxWorkers: config.maxWorkers });
-  const queue = deps.queue ?? createMemoryQueue();
+  const queue = deps.queue ?? createQueue(config.queue, logger);
   const dispatcher = new Dispatcher({ queue, workers, events });
   const mutualTls = config.tls?.clientCa !== undefined;
   // With mutual TLS every caller is someone; a call without a certificate proves no name.
@@ -126,21 +130,37 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
   const sweeper = setInterval(() => { workers.sweep(); }, Math.min(SWEEP_MS, config.workerTtlMs));
   sweeper.unref();
 
+  // SERVING only while the queue can be used: a sidecar whose broker is down takes no traffic.
+  let serving = false;
+  const followQueue = (): void => {
+    const ready = queue.isReady() && !dispatcher.closed;
+    if (ready === serving) return;
+    serving = ready;
+    const status = ready ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', status);
+    health.setStatus(QUEUE_SERVICE_NAME, status);
+    logger.info(ready ? 'queue ready; health SERVING' : 'queue not ready; health NOT_SERVING', { queue: queue.kind });
+  };
+  let healthTimer: NodeJS.Timeout | undefined;
+
   return {
     dispatcher,
     registry,
+    fatal: queue.fatal,
     async start() {
       const grpcPort = await listener.start();
       const healthPort = healthServer && config.healthPort !== undefined ? await bindHealth(healthServer, config.grpcHost, config.healthPort) : undefined;
       const metricsPort = await metricsServer.start();
       await queue.start();
       producer.start();
-      health.setStatus('', 'SERVING');
-      health.setStatus(QUEUE_SERVICE_NAME, 'SERVING');
+      followQueue();
+      healthTimer = setInterval(followQueue, QUEUE_HEALTH_MS);
+      healthTimer.unref();
       logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, health_port: healthPort, tls: config.tls === undefined ? false : mutualTls ? 'mutual' : true, queue: queue.kind, producer_rate: config.producerRate, producer_burst: config.producerBurst });
       return { grpcPort, metricsPort };
     },
     async stop() {
+      clearInterval(healthTimer);
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(QUEUE_SERVICE_NAME, 'NOT_SERVING');
       logger.info('health NOT_SERVING; ending streams and pending pulls');

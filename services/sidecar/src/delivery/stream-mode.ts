@@ -95,7 +95,7 @@ export function createStreamMode(ctx: ModeContext): DeliveryMode {
     release: 'lose',
     releaseGraceMs: ctx.config.receiptGraceMs,
     settleWithinMs: undefined,
-    upstreamAck: ctx.config.streamUpstreamAck === 'receipt' ? 'settle' : 'dispatch',
+    upstreamAck: ctx.config.queue.streamUpstreamAck === 'receipt' ? 'settle' : 'dispatch',
     exclusive: true,
     presenceMs: 0,
   };

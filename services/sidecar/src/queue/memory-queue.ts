@@ -21,6 +21,7 @@ export function createMemoryQueue(): MessageQueue {
   return {
     kind: 'memory',
     start: () => Promise.resolve(),
+    fatal: new Promise<never>(() => undefined),
     close: () => Promise.resolve(),
     isReady: () => true,
     publish(batch: readonly NewMessage[]) {

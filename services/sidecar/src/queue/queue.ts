@@ -31,8 +31,14 @@ export interface UpstreamStats {
 
 export interface MessageQueue {
   readonly kind: QueueKind;
-  /** memory: nothing to do; rabbitmq: connects, retrying with capped backoff in the background. */
+  /** memory: nothing to do; rabbitmq: begins connecting (retrying with capped backoff in the background) and resolves at once. */
   start(): Promise<void>;
+  /**
+   * Rejects when the queue can never work as configured, so retrying is
+   * pointless (rabbitmq: the queue exists with other arguments). The sidecar
+   * logs the error and exits 1. memory: never settles.
+   */
+  readonly fatal: Promise<never>;
   /** Stops handing out messages and gives back (rabbitmq: nacks) what was fetched and not taken. */
   close(): Promise<void>;
   /** False while messages can be neither published nor taken (rabbitmq: broker unreachable). */
