@@ -169,17 +169,20 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
       listener.stop();
       dispatcher.close();
       for (const mode of modes) mode.endAll();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          logger.warn('drain deadline passed; forcing shutdown', { drain_ms: config.drainMs });
-          server.forceShutdown();
-          resolve();
-        }, config.drainMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      // Graceful: GOAWAY, no new calls, running ones finish. Then wait for the
+      // connections themselves: tryShutdown's callback comes early for them.
+      server.tryShutdown(() => undefined);
+      let force: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        listener.closed().then(() => true),
+        new Promise<false>((resolve) => { force = setTimeout(() => { resolve(false); }, config.drainMs); }),
+      ]);
+      clearTimeout(force);
+      if (!drained) {
+        logger.warn('drain deadline passed; forcing shutdown', { drain_ms: config.drainMs, connections: listener.connections });
+        server.forceShutdown();
+        listener.destroy();
+      }
       firstMessage.stop();
       healthServer?.forceShutdown();
       await queue.close();

@@ -16,6 +16,14 @@ export interface Listener {
   start(): Promise<number>;
   /** Stops accepting connections; the gRPC server's own shutdown (tryShutdown, forceShutdown) closes the open ones. */
   stop(): void;
+  /**
+   * Resolves once every connection has closed. grpc-js's tryShutdown calls
+   * back at once for injected connections, while their calls are still
+   * draining, so this is what a graceful stop waits for.
+   */
+  closed(): Promise<void>;
+  /** Cuts every connection still open. */
+  destroy(): void;
   readonly connections: number;
 }
 
@@ -30,6 +38,12 @@ export interface ListenerOptions {
 export function createListener(server: grpc.Server, credentials: grpc.ServerCredentials, options: ListenerOptions): Listener {
   const injector = server.createConnectionInjector(credentials);
   const open = new Set<Socket>();
+  let waiters: (() => void)[] = [];
+  const settle = (): void => {
+    if (open.size > 0) return;
+    for (const waiter of waiters) waiter();
+    waiters = [];
+  };
   const net: Server = createServer((socket) => {
     if (open.size >= options.maxConnections) {
       options.onRefused();
@@ -37,7 +51,10 @@ export function createListener(server: grpc.Server, credentials: grpc.ServerCred
       return;
     }
     open.add(socket);
-    socket.once('close', () => open.delete(socket));
+    socket.once('close', () => {
+      open.delete(socket);
+      settle();
+    });
     socket.on('error', () => undefined);
     injector.injectConnection(socket);
   });
@@ -60,6 +77,13 @@ export function createListener(server: grpc.Server, credentials: grpc.ServerCred
     stop() {
       // net.close()'s callback waits for every connection to end; the gRPC server ends them.
       net.close();
+    },
+    closed: () => new Promise((resolve) => {
+      waiters.push(resolve);
+      settle();
+    }),
+    destroy() {
+      for (const socket of open) socket.destroy();
     },
   };
 }
