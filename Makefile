@@ -10,8 +10,10 @@ env = $(shell sed -n 's/^$(1)=//p' .env)
 
 # Extra flags for `make experiment` and `make bench`, e.g. ARGS="--quick".
 ARGS ?=
-# Workers after `make scale`.
+# Workers after `make scale`; messages for `make burst`.
 N ?= 5
+# Priority of `make burst` (0 low, 1 normal, 2 high).
+PRIORITY ?= 1
 # `make soak`: seconds, producer msg/s, workers.
 DURATION ?= 120
 RATE ?= 3000
@@ -75,7 +77,7 @@ up: ## Build and start the lab in Docker (sidecar, workers, Prometheus, Tempo, G
 	@echo "  Tempo       http://127.0.0.1:$(TEMPO_PORT)/ready"
 	@echo "  Sidecar     $(if $(SIDECAR_GRPC_HOST_PORT),127.0.0.1:$(SIDECAR_GRPC_HOST_PORT) (gRPC),$$($(COMPOSE) port sidecar 50051) (gRPC; RabbitMQ UI http://127.0.0.1:$(call env,RABBITMQ_MANAGEMENT_PORT)))"
 	@echo
-	@echo "  make scale N=5    more workers     make logs SERVICE=worker    make down"
+	@echo "  make scale N=5    more workers     make burst N=500   a burst      make logs SERVICE=worker    make down"
 
 .PHONY: down
 down: ## Stop the lab and remove its containers (data volumes stay; add -v by hand to drop them)
@@ -86,6 +88,11 @@ down: ## Stop the lab and remove its containers (data volumes stay; add -v by ha
 scale: ## Run N workers (make scale N=5); Prometheus finds new ones within 10 s
 	$(need-docker)
 	$(COMPOSE) up -d --no-recreate --scale worker=$(N) worker
+
+.PHONY: burst
+burst: ## Publish a burst into the running stack (500, or make burst N=800; PRIORITY=2 for high priority)
+	$(need-docker)
+	$(COMPOSE) exec -T sidecar node /app/services/sidecar/src/publish-cli.ts --count $(if $(filter command line environment,$(origin N)),$(N),500) --priority $(PRIORITY)
 
 .PHONY: ps
 ps: ## List the lab's containers and their health

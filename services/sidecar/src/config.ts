@@ -16,6 +16,10 @@ export interface SidecarConfig {
   readonly metricsHost: string;
   /** Built-in producer: messages per second, 0 = off. */
   readonly producerRate: number;
+  /** Built-in producer: rate during its peaks (0 = none), how long a peak lasts, how often one starts. */
+  readonly producerPeakRate: number;
+  readonly producerPeakMs: number;
+  readonly producerPeriodMs: number;
   /** Built-in producer: messages published at start-up. */
   readonly producerBurst: number;
   /** Built-in producer: payload size of each message. */
@@ -98,6 +102,9 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     metricsPort: read.int('SIDECAR_METRICS_PORT', { default: 9464, min: 0, max: 65535 }),
     metricsHost: read.string('SIDECAR_METRICS_HOST', grpcHost, HOST),
     producerRate: read.number('PRODUCER_RATE', { default: 0, min: 0, max: 100_000 }),
+    producerPeakRate: read.number('PRODUCER_PEAK_RATE', { default: 0, min: 0, max: 100_000 }),
+    producerPeakMs: read.int('PRODUCER_PEAK_MS', { default: 60_000, min: 1_000, max: 86_400_000 }),
+    producerPeriodMs: read.int('PRODUCER_PERIOD_MS', { default: 120_000, min: 1_000, max: 86_400_000 }),
     producerBurst: read.int('PRODUCER_BURST', { default: 0, min: 0, max: 10_000_000 }),
     payloadBytes: read.int('PAYLOAD_BYTES', { default: 100, min: 0, max: maxPayloadBytes }),
     highPriorityRatio: read.number('HIGH_PRIORITY_RATIO', { default: 0, min: 0, max: 1 }),
@@ -130,6 +137,7 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     queue: readQueueConfig(read),
   };
   read.requireTogether(['SIDECAR_TLS_CERT_FILE', 'SIDECAR_TLS_KEY_FILE']);
+  if (config.producerPeakMs > config.producerPeriodMs) read.problem(`PRODUCER_PEAK_MS (${config.producerPeakMs}) must not exceed PRODUCER_PERIOD_MS (${config.producerPeriodMs})`);
   if (!config.tls && (env.SIDECAR_TLS_CLIENT_CA_FILE ?? '').trim() !== '') read.problem('SIDECAR_TLS_CLIENT_CA_FILE needs SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE: mutual TLS is TLS first');
   if (config.tls && config.tls.adminNames.length > 0 && !config.tls.clientCa) read.problem('SIDECAR_TLS_ADMIN_NAMES needs SIDECAR_TLS_CLIENT_CA_FILE: names come from client certificates');
   read.done();

@@ -1,8 +1,11 @@
 /**
- * The built-in producer: an initial burst, then a steady rate, with a share
- * of high-priority messages. Off unless PRODUCER_RATE or PRODUCER_BURST is
- * set. It ticks every 10 ms and publishes what the rate owes since the last
- * tick, so rates above 100 msg/s do not need a timer per message.
+ * The built-in producer: an initial burst, then a steady rate with, if
+ * asked, periodic peaks (a square wave: PRODUCER_PEAK_RATE for
+ * PRODUCER_PEAK_MS out of every PRODUCER_PERIOD_MS, starting with a peak),
+ * with a share of high-priority messages. Off unless PRODUCER_RATE,
+ * PRODUCER_PEAK_RATE or PRODUCER_BURST is set. It ticks every 10 ms and
+ * publishes what the rate owes since the last tick, so rates above 100
+ * msg/s do not need a timer per message.
  */
 import { randomFillSync } from 'node:crypto';
 import { errorMessage } from '@backlog-lab/common/errors';
@@ -13,6 +16,10 @@ import type { MessageIds } from './queue/message-ids.ts';
 
 export interface ProducerOptions {
   readonly rate: number;
+  /** Rate during a peak; 0: no peaks. */
+  readonly peakRate: number;
+  readonly peakMs: number;
+  readonly periodMs: number;
   readonly burst: number;
   readonly payloadBytes: number;
   readonly highPriorityRatio: number;
@@ -48,11 +55,13 @@ export function createProducer(dispatcher: Dispatcher, ids: MessageIds, options:
   return {
     start() {
       for (let left = options.burst; left > 0; left -= BURST_BATCH) publish(Math.min(left, BURST_BATCH));
-      if (options.rate <= 0) return;
-      last = performance.now();
+      if (options.rate <= 0 && options.peakRate <= 0) return;
+      const began = performance.now();
+      last = began;
+      const rateAt = (now: number): number => (options.peakRate > 0 && (now - began) % options.periodMs < options.peakMs ? options.peakRate : options.rate);
       timer = setInterval(() => {
         const now = performance.now();
-        owed += ((now - last) / 1000) * options.rate;
+        owed += ((now - last) / 1000) * rateAt(now);
         last = now;
         // A queue that cannot take messages (a broker that is down) gets none:
         // the producer stands for upstream clients, which would fail too.

@@ -88,6 +88,9 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
   const ids = createMessageIds();
   const producer = createProducer(dispatcher, ids, {
     rate: config.producerRate,
+    peakRate: config.producerPeakRate,
+    peakMs: config.producerPeakMs,
+    periodMs: config.producerPeriodMs,
     burst: config.producerBurst,
     payloadBytes: config.payloadBytes,
     highPriorityRatio: config.highPriorityRatio,
@@ -156,7 +159,7 @@ export function createSidecar(config: SidecarConfig, logger: Logger, deps: Sidec
       followQueue();
       healthTimer = setInterval(followQueue, QUEUE_HEALTH_MS);
       healthTimer.unref();
-      logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, health_port: healthPort, tls: config.tls === undefined ? false : mutualTls ? 'mutual' : true, queue: queue.kind, producer_rate: config.producerRate, producer_burst: config.producerBurst });
+      logger.info('sidecar listening', { grpc_port: grpcPort, metrics_port: metricsPort, health_port: healthPort, tls: config.tls === undefined ? false : mutualTls ? 'mutual' : true, queue: queue.kind, producer_rate: config.producerRate, producer_peak_rate: config.producerPeakRate, producer_burst: config.producerBurst });
       return { grpcPort, metricsPort };
     },
     async stop() {
