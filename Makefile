@@ -100,7 +100,7 @@ lint: ## ESLint and the TypeScript type check
 	npm run lint
 
 .PHONY: proto
-proto: ## Regenerate the TypeScript types from proto/
+proto: ## Regenerate the TypeScript types and the Python worker's stubs from proto/
 	npm run proto
 
 .PHONY: experiment
