@@ -25,8 +25,13 @@ def iso_now() -> str:
 
 
 def _write_stdout(line: str) -> None:
-    sys.stdout.write(line)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        # Whoever read our output is gone: a log line must not stop the
+        # worker (or its SIGTERM handler) from doing its job.
+        pass
 
 
 class Logger:

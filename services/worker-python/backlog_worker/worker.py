@@ -133,7 +133,13 @@ class Worker:
             except asyncio.TimeoutError:
                 self._log.warn("drain time passed; abandoning the session", drain_ms=self._config.drain_ms)
                 self._receiver.abort()
-                await self._running
+                # The message in hand too: cancelling the call does not end
+                # its processing, and the drain time is a promise to whoever
+                # sent SIGTERM. Unacked, it goes back to the queue (credit,
+                # poll) or is lost with the stream, as on any abandoned session.
+                self._running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._running
         await self._channel.close()
         await self._health_server.stop()
         self._metrics_server.stop()
