@@ -5,6 +5,8 @@
  * everything with SIGTERM.
  *
  *   npm run lab -- --workers 3 --mode stream --rate 20 --burst 500
+ *   npm run lab -- --stack c-core                     (the Python workers, gRPC C-core)
+ *   npm run lab -- --workers 2 --python-workers 1     (two grpc-js workers and one C-core worker)
  *   WORKERS=3 MODE=credit PREFETCH=10 make lab
  *
  * Every setting is checked before anything starts: a bad flag, or a worker
