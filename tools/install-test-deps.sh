@@ -11,6 +11,7 @@
 #   protoc, grpc_python_plugin
 #                   Debian packages protobuf-compiler protobuf-compiler-grpc
 #                   (npm run proto, and the test that its Python stubs are current)
+#   mypy            Debian package python3-mypy (the Python worker's type check)
 #
 # The Python worker runs on Debian's /usr/bin/python3 and Debian's packages
 # only (no PyPI): another python first on PATH is not asked.
@@ -34,6 +35,7 @@ if ! python_modules_present; then
 fi
 [[ -x /usr/bin/protoc ]] || missing_packages+=(protobuf-compiler)
 [[ -x /usr/bin/grpc_python_plugin ]] || missing_packages+=(protobuf-compiler-grpc)
+/usr/bin/python3 -c 'import mypy' >/dev/null 2>&1 || missing_packages+=(python3-mypy)
 
 if ((${#missing_packages[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -54,6 +56,8 @@ command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2
   { echo "install-test-deps: docker-compose is still missing (Debian package: docker-compose)" >&2; status=1; }
 python_modules_present ||
   { echo "install-test-deps: /usr/bin/python3 cannot import grpc, google.protobuf and prometheus_client (Debian packages: python3-grpcio python3-protobuf python3-prometheus-client)" >&2; status=1; }
+/usr/bin/python3 -c 'import mypy' >/dev/null 2>&1 ||
+  { echo "install-test-deps: /usr/bin/python3 has no mypy (Debian package: python3-mypy)" >&2; status=1; }
 for tool in protoc grpc_python_plugin; do
   [[ -x /usr/bin/$tool ]] || { echo "install-test-deps: /usr/bin/$tool is still missing (Debian packages: protobuf-compiler protobuf-compiler-grpc)" >&2; status=1; }
 done

@@ -21,8 +21,8 @@ def check(address: str, service: str = "", timeout_s: float = 2.0) -> str:
         try:
             response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout_s)
         except grpc.RpcError as error:
-            return f"error: {error.details()}"  # type: ignore[attr-defined]
-    return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+            return f"error: {error.details()}"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
 
 
 if __name__ == "__main__":

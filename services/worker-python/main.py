@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "generated"))
 
@@ -54,7 +55,8 @@ async def run(config: WorkerConfig) -> int:
     try:
         metrics_port, health_port = await worker.start()
         announce_ready(config.ready_fd, {"metrics_port": metrics_port, "health_port": health_port})
-        await asyncio.wait([worker.fatal, stopped], return_when=asyncio.FIRST_COMPLETED)
+        either: list[asyncio.Future[Any]] = [worker.fatal, stopped]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if worker.fatal.done():
             worker.fatal.result()
         return await stopped

@@ -14,10 +14,15 @@ const attempts = (worker: RunningWorker, attempt: number): string[] =>
 
 test('credit: a Python and a TypeScript worker share one backlog, every id processed once, by one of them', async () => {
   const lab = await startProcessLab();
-  const ids = await lab.admin.publishMany(200, { payloadBytes: 100 });
   const env = { DELIVERY_MODE: 'credit', PREFETCH: 2, PROCESSING_DELAY_MS: 10 };
   const python = await lab.worker('py', env, { stack: 'c-core' });
   const typescript = await lab.worker('ts', env, { stack: 'grpc-js' });
+  // Both streams open before the first message: neither gets a head start.
+  await waitFor('both workers connected', async () => {
+    const stats = await lab.admin.stats();
+    return workerStats(stats, 'py').connected && workerStats(stats, 'ts').connected ? true : undefined;
+  });
+  const ids = await lab.admin.publishMany(200, { payloadBytes: 100 });
   await waitFor('every message acked', async () => (num((await lab.admin.stats()).totals?.acked) === ids.length ? true : undefined), 60_000);
   await Promise.all([python.stop(), typescript.stop()]);
   const byPython = python.processedIds();

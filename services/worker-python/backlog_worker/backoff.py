@@ -23,7 +23,7 @@ class Backoff:
         """Delay before the next attempt, in ms; grows until reset()."""
         ceiling = min(self._cap, self._base * 2**self._attempt)
         self._attempt = min(self._attempt + 1, 30)
-        return max(self._base / 2, math.floor(self._random() * ceiling))
+        return float(max(self._base / 2, math.floor(self._random() * ceiling)))
 
     def reset(self) -> None:
         self._attempt = 0

@@ -69,10 +69,10 @@ class EnvReader:
             return default
         return parsed
 
-    def int(self, name: str, default: int, lo: int, hi: int) -> int:
+    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
         return int(self._numeric(name, default, lo, hi, True))
 
-    def optional_int(self, name: str, lo: int, hi: int) -> int | None:
+    def optional_integer(self, name: str, lo: int, hi: int) -> int | None:
         """An integer without a default: None when unset."""
         if self._raw(name) is None:
             return None

@@ -74,7 +74,7 @@ class HealthServer:
         except RuntimeError as error:
             raise RuntimeError(f"cannot listen for health checks on {self._host}:{self._port} ({error}): is the port in use?") from None
         await self._server.start()
-        return port
+        return int(port)
 
     async def stop(self) -> None:
         await self._server.stop(grace=None)

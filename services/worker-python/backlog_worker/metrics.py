@@ -21,6 +21,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 from .config import DeliveryMode
 
@@ -67,7 +68,7 @@ class WindowMax:
             return max([m for m, s in zip(self._maxes, self._seconds) if now - s < self._window] or [0.0])
 
 
-class _WithLabels:
+class _WithLabels(Collector):
     """Collects an inner registry and adds constant labels to every sample.
     Drops the `_created` series prometheus_client adds to counters and
     histograms: prom-client has none, and the two workers' series must match."""
