@@ -75,9 +75,9 @@ export function allContenders(): ContenderSpec[] {
   // same sidecar. It exports no traces, so one telemetry level: the
   // sidecar's OTel SDK off, as in sidecar-bare-reader/off.
   specs.push({ id: C_CORE_BARE_READER, kind: 'lab-bare-grpcio-reader', mode: 'stream', telemetry: 'off', baseline: BARE_STREAM, description: 'sidecar Subscribe, bare grpcio (C-core) readers' });
-  specs.push({ id: 'c-core/stream', kind: 'lab', stack: 'c-core', mode: 'stream', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Subscribe, Python (C-core) stream workers' });
-  specs.push({ id: 'c-core/credit-100', kind: 'lab', stack: 'c-core', mode: 'credit', prefetch: 100, telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Consume, Python (C-core) credit workers with PREFETCH=100' });
-  specs.push({ id: 'c-core/poll', kind: 'lab', stack: 'c-core', mode: 'poll', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Pull + Ack, Python (C-core) poll workers' });
+  specs.push({ id: 'c-core-stream/off', kind: 'lab', stack: 'c-core', mode: 'stream', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Subscribe, Python (C-core) stream workers' });
+  specs.push({ id: 'c-core-credit-100/off', kind: 'lab', stack: 'c-core', mode: 'credit', prefetch: 100, telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Consume, Python (C-core) credit workers with PREFETCH=100' });
+  specs.push({ id: 'c-core-poll/off', kind: 'lab', stack: 'c-core', mode: 'poll', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Pull + Ack, Python (C-core) poll workers' });
   return specs;
 }
 
