@@ -1,7 +1,8 @@
-# Images for both services, one target each:
+# Images for both services, one target each, and the Python worker:
 #
-#   docker build --target sidecar -t backlog-lab/sidecar:dev .
-#   docker build --target worker  -t backlog-lab/worker:dev  .
+#   docker build --target sidecar       -t backlog-lab/sidecar:dev .
+#   docker build --target worker        -t backlog-lab/worker:dev  .
+#   docker build --target worker-python -t backlog-lab/worker-python:dev .
 #
 # One file rather than one per service because both need the same things from
 # the repository root (the lockfile, proto/, packages/common) and differ only
@@ -15,6 +16,7 @@
 # for a BuildKit frontend.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 
 # ---- package manifests only, so editing sources does not redo `npm ci` ----
 FROM ${NODE_IMAGE} AS manifests
@@ -86,3 +88,29 @@ USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD node /app/packages/common/src/health-probe.ts "127.0.0.1:${WORKER_HEALTH_PORT}" >/dev/null || exit 1
 CMD ["node", "--import", "./src/telemetry.ts", "src/main.ts"]
+
+# ---- worker-python: the same worker on gRPC C-core ----
+# Debian and its packages only (python3-grpcio 1.51, the proof of concept's
+# stack; no PyPI). The stubs are the committed ones (npm run proto), so
+# nothing is generated here. No Node in this image.
+FROM ${DEBIAN_IMAGE} AS worker-python
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      python3 python3-grpcio python3-protobuf python3-prometheus-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 1000 --user-group --no-create-home --shell /usr/sbin/nologin worker
+# The root filesystem is read-only in compose and Kubernetes: no bytecode
+# files, and output goes straight to the log.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    WORKER_HEALTH_PORT=50052 WORKER_METRICS_PORT=9464
+WORKDIR /app
+COPY services/worker-python/main.py services/worker-python/health_probe.py ./
+COPY services/worker-python/backlog_worker/ backlog_worker/
+COPY services/worker-python/generated/ generated/
+EXPOSE 50052 9464
+USER worker
+# SERVING only while the worker is connected to the sidecar.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD python3 /app/health_probe.py "127.0.0.1:${WORKER_HEALTH_PORT}" >/dev/null || exit 1
+# Exec form: python is PID 1 and gets SIGTERM itself, so the drain in main.py runs.
+CMD ["python3", "-B", "main.py"]

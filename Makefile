@@ -28,6 +28,7 @@ KUBECTL ?= kubectl
 # registry.example.com/me; empty: images stay local (kind/minikube image load).
 REGISTRY ?=
 NODE_IMAGE ?= $(call env,NODE_IMAGE)
+DEBIAN_IMAGE ?= $(call env,DEBIAN_IMAGE)
 IMAGE_PREFIX ?= $(call env,LAB_IMAGE_PREFIX)
 IMAGE_TAG ?= $(call env,LAB_IMAGE_TAG)
 GRAFANA_PORT ?= $(call env,GRAFANA_PORT)
@@ -50,7 +51,7 @@ K8S_DIR := deploy/k8s-rabbitmq
 endif
 
 IMAGE_BASE := $(if $(REGISTRY),$(REGISTRY)/,)$(IMAGE_PREFIX)
-SERVICES := sidecar worker
+SERVICES := sidecar worker worker-python
 
 # $(call need-docker): stop with a clear message if Docker or Compose is missing.
 define need-docker
@@ -119,7 +120,7 @@ lint: ## ESLint and the TypeScript type check
 	npm run lint
 
 .PHONY: proto
-proto: ## Regenerate the TypeScript types from proto/
+proto: ## Regenerate the TypeScript types and the Python worker's stubs from proto/
 	npm run proto
 
 .PHONY: experiment
@@ -135,12 +136,12 @@ soak: ## Soak test: 50 zero-delay workers, producer at thousands of msg/s (DURAT
 	npm run soak -- --duration $(DURATION) --rate $(RATE) --workers $(SOAK_WORKERS)
 
 .PHONY: images
-images: ## Build the sidecar and worker images (backlog-lab/<service>:dev; REGISTRY=... prefixes the names)
+images: ## Build the sidecar, worker and worker-python images (backlog-lab/<service>:dev; REGISTRY=... prefixes the names)
 	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "make $@: needs Docker, which is not installed (Debian: apt-get install docker.io)." >&2; exit 1; }
 	@$(DOCKER) info >/dev/null 2>&1 || { echo "make $@: Docker is installed but its daemon is not reachable." >&2; exit 1; }
 	@set -e; for service in $(SERVICES); do \
 	  echo "building $(IMAGE_BASE)/$$service:$(IMAGE_TAG)"; \
-	  $(DOCKER) build --target $$service --build-arg NODE_IMAGE=$(NODE_IMAGE) \
+	  $(DOCKER) build --target $$service --build-arg NODE_IMAGE=$(NODE_IMAGE) --build-arg DEBIAN_IMAGE=$(DEBIAN_IMAGE) \
 	    -t $(IMAGE_BASE)/$$service:$(IMAGE_TAG) .; \
 	done
 
@@ -163,6 +164,7 @@ else
 	    "resources: [\"$$base\"]" 'images:' \
 	    '  - {name: backlog-lab/sidecar, newName: "$(IMAGE_BASE)/sidecar", newTag: "$(IMAGE_TAG)"}' \
 	    '  - {name: backlog-lab/worker, newName: "$(IMAGE_BASE)/worker", newTag: "$(IMAGE_TAG)"}' \
+	    '  - {name: backlog-lab/worker-python, newName: "$(IMAGE_BASE)/worker-python", newTag: "$(IMAGE_TAG)"}' \
 	    >"$$overlay/kustomization.yaml"; \
 	  $(KUBECTL) apply -k "$$overlay"
 endif

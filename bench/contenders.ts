@@ -7,6 +7,7 @@
  * behind it is to be set against.
  */
 import type { DeliveryMode } from '@backlog-lab/common/modes';
+import type { Stack } from '@backlog-lab/harness/lab-services';
 
 /**
  * - shipped:   metrics on, traces sampled at 1 % (parent-based), OTLP/HTTP
@@ -31,7 +32,9 @@ export type ContenderKind =
   /** Sidecar + bare stream readers (no receipts, no worker code). */
   | 'lab-bare-reader'
   /** A RabbitMQ node of its own (the "server") + bare amqplib consumers acking each message at once. */
-  | 'rabbitmq-bare';
+  | 'rabbitmq-bare'
+  /** Sidecar + bare grpcio stream readers (C-core, bench/baseline/grpcio-stream-reader.py). */
+  | 'lab-bare-grpcio-reader';
 
 export interface ContenderSpec {
   readonly id: string;
@@ -39,6 +42,8 @@ export interface ContenderSpec {
   readonly mode?: DeliveryMode;
   readonly prefetch?: number;
   readonly telemetry?: Telemetry;
+  /** The lab workers' client stack; grpc-js unless said. */
+  readonly stack?: Stack;
   /** The contender whose throughput and CPU this one is divided by. */
   readonly baseline?: string;
   readonly description: string;
@@ -46,6 +51,8 @@ export interface ContenderSpec {
 
 export const BARE_STREAM = 'bare-stream';
 export const BARE_UNARY = 'bare-unary';
+/** The C-core contenders' baseline: the sidecar with bare grpcio readers. */
+export const C_CORE_BARE_READER = 'sidecar-bare-grpcio-reader/off';
 
 export const CREDIT_PREFETCHES = [1, 10, 100, 1000] as const;
 /** basic.qos of each bare AMQP consumer. */
@@ -77,6 +84,13 @@ export function allContenders(): ContenderSpec[] {
   for (const prefetch of RABBITMQ_PREFETCHES) {
     specs.push({ id: rabbitmqBareId(prefetch), kind: 'rabbitmq-bare', prefetch, description: `RabbitMQ (harness node), bare amqplib consumers with prefetch ${prefetch}, manual ack of each message, draining a backlog of persistent messages published beforehand` });
   }
+  // The Python (C-core) worker per mode, beside bare grpcio readers on the
+  // same sidecar. It exports no traces, so one telemetry level: the
+  // sidecar's OTel SDK off, as in sidecar-bare-reader/off.
+  specs.push({ id: C_CORE_BARE_READER, kind: 'lab-bare-grpcio-reader', mode: 'stream', telemetry: 'off', baseline: BARE_STREAM, description: 'sidecar Subscribe, bare grpcio (C-core) readers' });
+  specs.push({ id: 'c-core-stream/off', kind: 'lab', stack: 'c-core', mode: 'stream', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Subscribe, Python (C-core) stream workers' });
+  specs.push({ id: 'c-core-credit-100/off', kind: 'lab', stack: 'c-core', mode: 'credit', prefetch: 100, telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Consume, Python (C-core) credit workers with PREFETCH=100' });
+  specs.push({ id: 'c-core-poll/off', kind: 'lab', stack: 'c-core', mode: 'poll', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Pull + Ack, Python (C-core) poll workers' });
   return specs;
 }
 

@@ -119,7 +119,8 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
       return readerContender(spec, server.pid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, server));
     }
     case 'lab':
-    case 'lab-bare-reader': {
+    case 'lab-bare-reader':
+    case 'lab-bare-grpcio-reader': {
       const telemetry = telemetryEnv(spec.telemetry ?? 'shipped', options.sinkEndpoint);
       const track = (proc: ServiceProcess): void => { cleanups.push(() => proc.kill()); };
       const sidecar = await launchSidecar({ ...telemetry, LOG_LEVEL: 'info', LONG_POLL_MAX_MS: LONG_POLL_MS, NODE_OPTIONS: options.serverNodeOptions }, track);
@@ -127,6 +128,15 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
       const serverPid = sidecar.pid;
       if (spec.kind === 'lab-bare-reader') {
         const readers = workerIds.map((id) => bare(id, 'stream-reader.ts', [sidecar.address, id], options.clientNodeOptions));
+        await waitConnected(rpc, workerIds);
+        return readerContender(spec, serverPid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, sidecar.proc));
+      }
+      if (spec.kind === 'lab-bare-grpcio-reader') {
+        const readers = workerIds.map((id) => {
+          const proc = spawnBare(id, baselineScript('grpcio-stream-reader.py'), [sidecar.address, id], ['-B'], '/usr/bin/python3');
+          cleanups.push(() => proc.stop());
+          return proc;
+        });
         await waitConnected(rpc, workerIds);
         return readerContender(spec, serverPid, readers, rpc, workerIds, options, () => stopAll(rpc, readers, sidecar.proc));
       }
@@ -138,7 +148,7 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
         POLL_TIMEOUT_MS: LONG_POLL_MS,
         LOG_LEVEL: 'info',
         NODE_OPTIONS: options.clientNodeOptions,
-      }, track)));
+      }, track, spec.stack)));
       await waitConnected(rpc, workerIds);
       return statsContender(spec, serverPid, workers.map((w) => w.pid), rpc, workerIds, options, () => stopAll(rpc, workers.map((w) => w.proc), sidecar.proc));
     }

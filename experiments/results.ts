@@ -120,10 +120,17 @@ export interface ScenarioRun {
   readonly backlog: Distribution | null;
   /** Publish to start of processing (queue wait + client backlog). */
   readonly wait: Distribution | null;
-  /** Spans against the workers' own histogram: both should tell the same story. */
+  /**
+   * The per-message records (from the workers' logs) against the workers' own
+   * histogram, and the spans of a stack that traces: all should tell the same
+   * story (count and mean backlog of the workers still running at the end).
+   */
   readonly checks: {
+    readonly records: number;
+    /** 0 for a stack that exports no traces. */
     readonly backlogSpans: number;
     readonly histogramCount: number;
+    readonly recordMeanBacklogS: number;
     readonly spanMeanBacklogS: number;
     readonly histogramMeanBacklogS: number;
     readonly finalQueued: number;

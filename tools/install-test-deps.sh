@@ -7,6 +7,16 @@
 #   rabbitmq-server Debian package `rabbitmq-server` (test/queue, the bench: a broker
 #                   node each test file starts itself; the system service is not used)
 #   kubectl         1.24 or later (its `kubectl kustomize` is kustomize v4+)
+#   /usr/bin/python3 with grpcio, protobuf and prometheus_client
+#                   Debian packages python3-grpcio python3-protobuf python3-prometheus-client
+#                   (the Python worker, services/worker-python, and its tests)
+#   protoc, grpc_python_plugin
+#                   Debian packages protobuf-compiler protobuf-compiler-grpc
+#                   (npm run proto, and the test that its Python stubs are current)
+#   mypy            Debian package python3-mypy (the Python worker's type check)
+#
+# The Python worker runs on Debian's /usr/bin/python3 and Debian's packages
+# only (no PyPI): another python first on PATH is not asked.
 #
 # As root it uses apt-get (one `apt-get update` first); otherwise it says what
 # to install. kubectl is not installed here: Debian bookworm's only kubectl
@@ -25,6 +35,13 @@ command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2
 # /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user.
 rabbitmq_server=/usr/lib/rabbitmq/bin/rabbitmq-server
 [[ -x $rabbitmq_server ]] || missing_packages+=(rabbitmq-server)
+python_modules_present() { /usr/bin/python3 -c 'import grpc, google.protobuf, prometheus_client' >/dev/null 2>&1; }
+if ! python_modules_present; then
+  missing_packages+=(python3-grpcio python3-protobuf python3-prometheus-client)
+fi
+[[ -x /usr/bin/protoc ]] || missing_packages+=(protobuf-compiler)
+[[ -x /usr/bin/grpc_python_plugin ]] || missing_packages+=(protobuf-compiler-grpc)
+/usr/bin/python3 -c 'import mypy' >/dev/null 2>&1 || missing_packages+=(python3-mypy)
 
 if ((${#missing_packages[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -69,6 +86,13 @@ command -v promtool >/dev/null 2>&1 || { echo "install-test-deps: promtool is st
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 ||
   { echo "install-test-deps: docker-compose is still missing (Debian package: docker-compose)" >&2; status=1; }
 [[ -x $rabbitmq_server ]] || { echo "install-test-deps: $rabbitmq_server is still missing (Debian package: rabbitmq-server)" >&2; status=1; }
+python_modules_present ||
+  { echo "install-test-deps: /usr/bin/python3 cannot import grpc, google.protobuf and prometheus_client (Debian packages: python3-grpcio python3-protobuf python3-prometheus-client)" >&2; status=1; }
+/usr/bin/python3 -c 'import mypy' >/dev/null 2>&1 ||
+  { echo "install-test-deps: /usr/bin/python3 has no mypy (Debian package: python3-mypy)" >&2; status=1; }
+for tool in protoc grpc_python_plugin; do
+  [[ -x /usr/bin/$tool ]] || { echo "install-test-deps: /usr/bin/$tool is still missing (Debian packages: protobuf-compiler protobuf-compiler-grpc)" >&2; status=1; }
+done
 
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "install-test-deps: kubectl is missing; the Kubernetes test needs kubectl 1.24 or later (see the comment at the top of $0)" >&2

@@ -5,6 +5,8 @@
  * everything with SIGTERM.
  *
  *   npm run lab -- --workers 3 --mode stream --rate 20 --burst 500
+ *   npm run lab -- --stack c-core                     (the Python workers, gRPC C-core)
+ *   npm run lab -- --workers 2 --python-workers 1     (two grpc-js workers and one C-core worker)
  *   WORKERS=3 MODE=credit PREFETCH=10 make lab
  *
  * Every setting is checked before anything starts: a bad flag, or a worker
@@ -24,6 +26,8 @@ const HELP = `Usage: npm run lab -- [options]   (or: make lab WORKERS=3 MODE=str
   --workers N        workers to start, 0..50 (env WORKERS, default 2)
   --mode M           ${DELIVERY_MODES.join(' | ')} (env MODE, default stream)
   --stack S          the workers' client stack: ${STACK_NAMES.join(' | ')} (env STACK, default grpc-js)
+  --python-workers N more workers on the c-core stack (the Python worker) beside those, 0..50
+                     (env PYTHON_WORKERS, default 0): a mix, e.g. --workers 2 --python-workers 1
   --prefetch N       credit mode prefetch (env PREFETCH, default 1)
   --delay MS         processing delay per message (env PROCESSING_DELAY_MS, default 100)
   --rate R           built-in producer, messages/s (env PRODUCER_RATE, default 15)
@@ -44,6 +48,7 @@ interface LabOptions {
   readonly workers: number;
   readonly mode: (typeof DELIVERY_MODES)[number];
   readonly stack: Stack;
+  readonly pythonWorkers: number;
   readonly prefetch: number;
   readonly delay: number;
   readonly rate: number;
@@ -57,7 +62,7 @@ interface LabOptions {
 
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): LabOptions | 'help' {
   const values = parseFlags(argv, {
-    workers: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string' }, prefetch: { type: 'string' }, delay: { type: 'string' },
+    workers: { type: 'string' }, mode: { type: 'string' }, stack: { type: 'string' }, 'python-workers': { type: 'string' }, prefetch: { type: 'string' }, delay: { type: 'string' },
     rate: { type: 'string' }, burst: { type: 'string' }, payload: { type: 'string' }, high: { type: 'string' },
     port: { type: 'string' }, 'metrics-port': { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   });
@@ -66,6 +71,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): LabOptio
     workers: numberOption(values.workers, env, { flag: 'workers', env: 'WORKERS', default: 2, min: 0, max: 50 }),
     mode: choiceOption(values.mode, env, { flag: 'mode', env: 'MODE', default: 'stream', choices: DELIVERY_MODES }),
     stack: choiceOption(values.stack, env, { flag: 'stack', env: 'STACK', default: 'grpc-js', choices: STACK_NAMES }),
+    pythonWorkers: numberOption(values['python-workers'], env, { flag: 'python-workers', env: 'PYTHON_WORKERS', default: 0, min: 0, max: 50 }),
     prefetch: numberOption(values.prefetch, env, { flag: 'prefetch', env: 'PREFETCH', default: 1, min: 1, max: 100_000 }),
     delay: numberOption(values.delay, env, { flag: 'delay', env: 'PROCESSING_DELAY_MS', default: 100, min: 0, max: 3_600_000 }),
     rate: numberOption(values.rate, env, { flag: 'rate', env: 'PRODUCER_RATE', default: 15, min: 0, max: 100_000, integer: false }),
@@ -148,18 +154,18 @@ function note(message: string): void {
   process.stdout.write(`\r\x1b[K${message}\n`);
 }
 
-async function addWorker(): Promise<void> {
+async function addWorker(stack: Stack = options.stack): Promise<void> {
   const n = nextWorker++;
   const id = `lab-worker-${n}`;
   let worker: RunningWorker;
   try {
-    worker = await startWorker(sidecar.address, id, workerEnv(sidecar.address), { echo, stack: options.stack });
+    worker = await startWorker(sidecar.address, id, workerEnv(sidecar.address), { echo, stack });
   } catch (error) {
     note(`${id} did not start: ${error instanceof Error ? error.message : String(error)}`);
     return;
   }
   workers.push(worker);
-  note(`started ${worker.workerId} (${options.stack}, metrics on :${worker.metricsPort})`);
+  note(`started ${worker.workerId} (${stack}, metrics on :${worker.metricsPort})`);
   void worker.exited.then((exit) => {
     const index = workers.indexOf(worker);
     if (index < 0 || quitting) return;
@@ -218,6 +224,7 @@ process.on('SIGUSR1', () => { void addWorker(); });
 note(`lab pid ${process.pid} (kill -USR1 ${process.pid} adds a worker); sidecar on ${sidecar.address}, metrics on :${sidecar.metricsPort}; mode ${options.mode}${options.mode === 'credit' ? ` prefetch ${options.prefetch}` : ''}, ${options.delay} ms per message`);
 // "In flight" below is the sidecar's count per worker: sent and not yet acked (stream: receipted).
 for (let i = 0; i < options.workers; i++) await addWorker();
+for (let i = 0; i < options.pythonWorkers; i++) await addWorker('c-core');
 if (process.stdin.isTTY) {
   note('keys: + add worker, - stop newest, k kill newest, q quit');
   process.stdin.setRawMode(true);

@@ -32,8 +32,9 @@ export function baselineScript(name: string): string {
   return fileURLToPath(new URL(`../baseline/${name}`, import.meta.url));
 }
 
-export function spawnBare(name: string, script: string, args: readonly string[], execArgv: readonly string[] = []): BareProcess {
-  const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts `script` with Node (or with `command`, e.g. /usr/bin/python3 for a .py baseline). */
+export function spawnBare(name: string, script: string, args: readonly string[], execArgv: readonly string[] = [], command = process.execPath): BareProcess {
+  const child = spawn(command, [...execArgv, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`${name}: could not start ${script}`);
   live.add(child);
   const lines: Line[] = [];

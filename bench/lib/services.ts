@@ -5,7 +5,7 @@
  * one that started is handed to `track`, so a caller can stop it if a later
  * one fails.
  */
-import { startSidecar, startWorker } from '@backlog-lab/harness/lab-services';
+import { startSidecar, startWorker, type Stack } from '@backlog-lab/harness/lab-services';
 import type { ServiceProcess } from '@backlog-lab/harness/service-process';
 
 type Env = Readonly<Record<string, string | number | undefined>>;
@@ -28,8 +28,8 @@ export async function launchSidecar(env: Env, track: (proc: ServiceProcess) => v
   return { proc, pid: proc.pid, address: proc.address, metricsPort: proc.metricsPort };
 }
 
-export async function launchWorker(sidecarAddress: string, workerId: string, env: Env, track: (proc: ServiceProcess) => void): Promise<LabProcess> {
-  const proc = await startWorker(sidecarAddress, workerId, { LOG_LEVEL: 'info', ...env }, { readyTimeoutMs: START_TIMEOUT_MS });
+export async function launchWorker(sidecarAddress: string, workerId: string, env: Env, track: (proc: ServiceProcess) => void, stack: Stack = 'grpc-js'): Promise<LabProcess> {
+  const proc = await startWorker(sidecarAddress, workerId, { LOG_LEVEL: 'info', ...env }, { readyTimeoutMs: START_TIMEOUT_MS, stack });
   track(proc);
   return { proc, pid: proc.pid };
 }

@@ -1,11 +1,14 @@
 /**
- * Each delivery's life as the worker exported it: its `backlog wait` span
- * starts at the sidecar's dispatch time (carried in the Delivery) and ends
- * when the worker starts processing, with the message id, attempt, priority
- * and worker id as attributes. One host, one clock: the difference is exact
- * to microseconds (docs/design.md, on clocks).
+ * Each delivery's life as the worker reported it, whatever its stack: its
+ * `message processed` line carries the sidecar's dispatch time (from the
+ * Delivery), the worker's start and end of processing, the message id,
+ * attempt and priority. One host, one clock: the differences are exact to
+ * microseconds (docs/design.md, on clocks). A grpc-js worker also exports
+ * a `backlog wait` span per delivery with the same two instants; the
+ * Python worker exports no traces, so the logs are the one source both have.
  */
 import type { OtlpReceiver, ReceivedSpan } from '@backlog-lab/harness/otlp-receiver';
+import type { LogRecord } from '@backlog-lab/harness/service-process';
 import { round } from './distribution.ts';
 import { sleep } from './lab.ts';
 
@@ -66,6 +69,36 @@ export function messageRecords(spans: readonly ReceivedSpan[], t0Ms: number, pub
       };
     })
     .sort((a, b) => a.startedS - b.startedS);
+}
+
+/** Records from the workers' `message processed` debug lines (they need LOG_LEVEL=debug). */
+export function messageRecordsFromLogs(workers: readonly { id: string; logs: readonly LogRecord[] }[], t0Ms: number, publishedAtMs: ReadonlyMap<string, number>): MessageRecord[] {
+  const t0Ns = BigInt(Math.round(t0Ms * 1000)) * 1000n;
+  const seconds = (ns: bigint): number => round(Number(ns - t0Ns) / 1e9);
+  const records: MessageRecord[] = [];
+  for (const w of workers) {
+    for (const r of w.logs) {
+      if (r.msg !== 'message processed' || typeof r.started_at_unix_nano !== 'string' || typeof r.dispatched_at_unix_nano !== 'string') continue;
+      const id = String(r.message_id);
+      const dispatched = BigInt(r.dispatched_at_unix_nano);
+      const started = BigInt(r.started_at_unix_nano);
+      const published = publishedAtMs.get(id);
+      const publishedS = published === undefined ? null : round((published - t0Ms) / 1000);
+      const startedS = seconds(started);
+      records.push({
+        id,
+        worker: w.id,
+        attempt: Number(r.attempt),
+        priority: Number(r.priority),
+        dispatchedS: seconds(dispatched),
+        startedS,
+        backlogS: round(Number(started - dispatched) / 1e9),
+        publishedS,
+        waitS: publishedS === null ? null : round(startedS - publishedS),
+      });
+    }
+  }
+  return records.sort((a, b) => a.startedS - b.startedS);
 }
 
 /**

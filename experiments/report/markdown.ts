@@ -12,7 +12,7 @@ import { QUEUES } from '../variants/queues.ts';
 import { STACKS } from '../variants/stacks.ts';
 import { shownOf, variantKey, variantOrder, type Shown } from '../variants/variant.ts';
 import type { Chart } from './chart.ts';
-import { dist, formatSeconds } from './format.ts';
+import { DASH, dist, formatSeconds } from './format.ts';
 import { summaryTable } from './summary-table.ts';
 import { variantCell } from './variant-cell.ts';
 
@@ -66,10 +66,10 @@ function backlogSection(results: Results, chart: (name: string) => string[], sho
   const runs = measuredRuns(results.scenarios);
   if (runs.length === 0) return [];
   const out = ['## Client backlog', '', ...chart('backlog')];
-  out.push('Per scenario and variant, from the backlog spans; the last columns check them against the workers\' `worker_client_backlog_seconds` histogram (count and mean must agree).', '');
-  out.push('| scenario | variant | messages | p50 | p95 | p99 | max | publish → start p50 / max | spans / histogram count | span / histogram mean |', '|---|---|---|---|---|---|---|---|---|---|');
+  out.push('Per scenario and variant, from each delivery\'s dispatch and start times in the workers\' `message processed` lines; the last columns check them against the backlog spans (stacks that trace) and the workers\' `worker_client_backlog_seconds` histogram: counts and means must agree.', '');
+  out.push('| scenario | variant | messages | p50 | p95 | p99 | max | publish → start p50 / max | records / spans / histogram count | record / span / histogram mean |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const { scenario, run: r } of runs) {
-    out.push(`| ${scenario} | ${variantCell(r.variant, shown)} | ${r.backlog?.count ?? 0} | ${dist(r.backlog, 'p50')} | ${dist(r.backlog, 'p95')} | ${dist(r.backlog, 'p99')} | ${dist(r.backlog, 'max')} | ${dist(r.wait, 'p50')} / ${dist(r.wait, 'max')} | ${r.checks.backlogSpans} / ${r.checks.histogramCount} | ${formatSeconds(r.checks.spanMeanBacklogS)} / ${formatSeconds(r.checks.histogramMeanBacklogS)} |`);
+    out.push(`| ${scenario} | ${variantCell(r.variant, shown)} | ${r.backlog?.count ?? 0} | ${dist(r.backlog, 'p50')} | ${dist(r.backlog, 'p95')} | ${dist(r.backlog, 'p99')} | ${dist(r.backlog, 'max')} | ${dist(r.wait, 'p50')} / ${dist(r.wait, 'max')} | ${r.checks.records} / ${r.checks.backlogSpans > 0 ? r.checks.backlogSpans : DASH} / ${r.checks.histogramCount} | ${formatSeconds(r.checks.recordMeanBacklogS)} / ${r.checks.backlogSpans > 0 ? formatSeconds(r.checks.spanMeanBacklogS) : DASH} / ${formatSeconds(r.checks.histogramMeanBacklogS)} |`);
   }
   out.push('');
   return out;

@@ -8,13 +8,14 @@ import type { OtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
 import type { OutgoingMessage } from '@backlog-lab/common/contract';
 import { distribution, round } from '../lib/distribution.ts';
 import { startLab, nowMs, sleep, scrapeWorker, type Env, type Lab, type WorkerHandle } from '../lib/lab.ts';
-import { awaitBacklogSpans, messageRecords, type MessageRecord } from '../lib/messages.ts';
+import { awaitBacklogSpans, messageRecords, messageRecordsFromLogs, type MessageRecord } from '../lib/messages.ts';
 import type { Progress } from '../lib/progress.ts';
 import { maxInTransit, startSampler, type Sample, type Sampler } from '../lib/sampler.ts';
 import { sum } from '@backlog-lab/harness/prometheus-text';
 import type { Profile } from '../profiles.ts';
 import type { ScenarioRun, SeriesPoint, WorkerInfo } from '../results.ts';
 import { MODES, type ModeId } from '../variants/modes.ts';
+import { STACKS } from '../variants/stacks.ts';
 import { variantKey, type Variant } from '../variants/variant.ts';
 
 export interface RunContext {
@@ -189,8 +190,11 @@ export async function finish(s: ScenarioSession, scenario: string): Promise<Fini
   const durationS = s.elapsedS();
   await s.lab.stopWorkers();
   const ids = new Set(s.lab.workers.map((w) => w.id));
-  const spans = await awaitBacklogSpans(s.ctx.receiver, ids, expectedSpans);
-  const records = messageRecords(spans, s.t0Ms, s.publishedAtMs);
+  // Per-message records from the logs, which every stack writes; the spans a
+  // tracing stack exported are counted beside them as a cross-check.
+  const records = messageRecordsFromLogs(s.lab.workers.map((w) => ({ id: w.id, logs: w.proc.logs })), s.t0Ms, s.publishedAtMs);
+  const spans = STACKS[s.variant.stack].traces ? await awaitBacklogSpans(s.ctx.receiver, ids, expectedSpans) : [];
+  const spanRecords = messageRecords(spans, s.t0Ms, s.publishedAtMs).filter((r) => checked.has(r.worker));
   const checkedRecords = records.filter((r) => checked.has(r.worker));
   const maxByWorker = maxInTransit(s.sampler.samples);
   const workers: WorkerInfo[] = s.lab.workers.map((w) => {
@@ -209,7 +213,7 @@ export async function finish(s: ScenarioSession, scenario: string): Promise<Fini
       maxInTransit: maxByWorker[w.id] ?? 0,
     };
   });
-  const spanMean = checkedRecords.length > 0 ? checkedRecords.reduce((n, r) => n + r.backlogS, 0) / checkedRecords.length : 0;
+  const mean = (list: readonly MessageRecord[]): number => (list.length > 0 ? list.reduce((n, r) => n + r.backlogS, 0) / list.length : 0);
   const run: ScenarioRun = {
     scenario,
     variant: s.variant,
@@ -221,9 +225,11 @@ export async function finish(s: ScenarioSession, scenario: string): Promise<Fini
     backlog: distribution(records.map((r) => r.backlogS)),
     wait: distribution(records.flatMap((r) => (r.waitS === null ? [] : [r.waitS]))),
     checks: {
-      backlogSpans: checkedRecords.length,
+      records: checkedRecords.length,
+      backlogSpans: spanRecords.length,
       histogramCount: histogram.count,
-      spanMeanBacklogS: round(spanMean),
+      recordMeanBacklogS: round(mean(checkedRecords)),
+      spanMeanBacklogS: round(mean(spanRecords)),
       histogramMeanBacklogS: histogram.count > 0 ? round(histogram.sumS / histogram.count) : 0,
       finalQueued: finalSample.queued,
     },

@@ -6,10 +6,10 @@
  *
  * A stack's worker must keep the TypeScript worker's observable contract,
  * because the runner measures through it: the READY_FD announcement with
- * `metrics_port`, a `message processed` debug line per message,
- * `worker_messages_started_total` and `worker_client_backlog_seconds` on
- * /metrics, and (where it traces) a `backlog wait` span per delivery over
- * OTLP/HTTP JSON.
+ * `metrics_port`, a `message processed` debug line per message with its
+ * dispatch, start and end times, `worker_messages_started_total` and
+ * `worker_client_backlog_seconds` on /metrics, and (where it traces) a
+ * `backlog wait` span per delivery over OTLP/HTTP JSON.
  */
 import type { Stack } from '@backlog-lab/harness/lab-services';
 import type { Env } from '../lib/lab.ts';
@@ -20,10 +20,13 @@ export interface StackSpec {
   readonly title: string;
   /** Environment this stack's worker needs besides the lab's (none for grpc-js). */
   readonly env?: Env;
+  /** Its worker exports a `backlog wait` span per delivery (OpenTelemetry); the per-message records come from the logs either way. */
+  readonly traces: boolean;
 }
 
 export const STACKS = {
-  'grpc-js': { id: 'grpc-js', title: 'the TypeScript worker (services/worker) on @grpc/grpc-js' },
+  'grpc-js': { id: 'grpc-js', title: 'the TypeScript worker (services/worker) on @grpc/grpc-js', traces: true },
+  'c-core': { id: 'c-core', title: 'the Python worker (services/worker-python) on grpcio, gRPC C-core, with its default BDP probing', traces: false },
 } as const satisfies Readonly<Record<string, StackSpec>>;
 
 export type StackId = keyof typeof STACKS;

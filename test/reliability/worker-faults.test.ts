@@ -2,22 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
 import { waitFor, workerStats, type AdminClient } from '@backlog-lab/harness/admin-client';
-import type { RunningWorker } from '@backlog-lab/harness/lab-services';
-import { num, startProcessLab } from '../support/process-lab.ts';
-
-/**
- * Waits until the worker has finished `done` messages, is busy with the next,
- * and the sidecar has the ack or receipt of every finished one (a stream
- * worker counts a message processed once its receipt is queued, not sent).
- */
-async function busyAfter(admin: AdminClient, worker: RunningWorker, done: number): Promise<void> {
-  await waitFor(`${worker.workerId} busy after ${done} done, every one acked`, async () => {
-    const m = await scrape(worker.metricsPort);
-    const processed = sum(m, 'worker_messages_processed_total');
-    if (processed < done || sum(m, 'worker_busy') !== 1) return undefined;
-    return num(workerStats(await admin.stats(), worker.workerId).acked) >= processed ? true : undefined;
-  }, 30_000, 20);
-}
+import { busyAfter, num, startProcessLab } from '../support/process-lab.ts';
 
 async function processedBy(admin: AdminClient, expected: number): Promise<void> {
   await waitFor(`${expected} acked`, async () => (num((await admin.stats()).totals?.acked) >= expected ? true : undefined), 30_000);

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { ROOT, asRecord, isRecord, optionalArray, runTool, runToolOk, type JsonRecord } from './tools.ts';
 
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
-const SERVICES = ['sidecar', 'worker', 'prometheus', 'tempo', 'grafana'];
+const SERVICES = ['sidecar', 'worker', 'worker-python', 'prometheus', 'tempo', 'grafana'];
 
 function composeCommand(): [string, string[]] {
   if (runToolExists('docker-compose')) return ['docker-compose', []];
@@ -61,7 +61,7 @@ function publishedPorts(definition: JsonRecord): { hostIp: string | undefined; p
   });
 }
 
-test('Compose accepts docker-compose.yml and it defines the lab\'s five services', () => {
+test('Compose accepts docker-compose.yml and it defines the lab\'s six services', () => {
   const config = resolvedCompose();
   assert.deepEqual(Object.keys(asRecord(config.services, 'services')).sort(), [...SERVICES].sort());
 });
@@ -107,6 +107,19 @@ test('the sidecar and worker healthchecks ask the gRPC health service, not a TCP
     assert.ok(command.some((part) => part.endsWith('packages/common/src/health-probe.ts')), `${name}: ${command.join(' ')}`);
     assert.ok(command.some((part) => part.endsWith(`:${port}`)), `${name} probes the wrong port: ${command.join(' ')}`);
   }
+  const python = optionalArray(asRecord(service(config, 'worker-python').healthcheck, 'worker-python healthcheck').test, 'test').map(String);
+  assert.deepEqual(python, ['CMD', 'python3', '/app/health_probe.py', '127.0.0.1:50052'], 'the Python worker asks its own gRPC health service');
+});
+
+test('the Python worker service scales like the worker (no container_name, no host port) and runs none by default', () => {
+  const python = service(resolvedCompose(), 'worker-python');
+  assert.equal(python.container_name, undefined);
+  assert.deepEqual(publishedPorts(python), []);
+  assert.equal(python.scale, 0);
+  assert.equal(python.read_only, true);
+  assert.deepEqual(python.cap_drop, ['ALL']);
+  const condition = asRecord(asRecord(python.depends_on, 'depends_on').sidecar, 'sidecar').condition;
+  assert.equal(condition, 'service_healthy');
 });
 
 test('workers start only once the sidecar is healthy, and Grafana once Prometheus is', () => {
@@ -126,6 +139,9 @@ test('Prometheus runs with exemplar storage, and every image version comes from 
     assert.ok(pinned !== undefined && /:[\w.-]+$/.test(pinned) && !pinned.endsWith(':latest'), `.env pins no version for ${variable}`);
     assert.equal(service(config, name).image, pinned);
   }
+  const debian = /^DEBIAN_IMAGE=(.+)$/m.exec(env)?.[1];
+  assert.ok(debian !== undefined && /^debian:[\w.-]+$/.test(debian) && !debian.endsWith(':latest'), '.env pins no Debian base for the Python worker');
+  assert.equal(asRecord(asRecord(service(config, 'worker-python').build, 'build').args, 'build args').DEBIAN_IMAGE, debian);
 });
 
 test('Prometheus mounts deploy/prometheus where its config file is, so rule_files finds the alert rules beside it', () => {

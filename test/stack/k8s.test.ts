@@ -44,6 +44,7 @@ test('kubectl kustomize renders deploy/k8s with the lab\'s pieces', () => {
     `Namespace/${NAMESPACE}`,
     'Deployment/sidecar', 'Service/sidecar',
     'Deployment/worker',
+    'Deployment/worker-python', 'Service/worker-python-metrics',
     'Deployment/prometheus', 'Service/prometheus',
     'Deployment/tempo', 'Service/tempo',
     'Deployment/grafana', 'Service/grafana',
@@ -114,7 +115,7 @@ test('every container has CPU and memory requests and limits', () => {
 });
 
 test('the sidecar and workers have gRPC readiness and liveness probes and time to drain', () => {
-  for (const [name, port] of [['sidecar', 50051], ['worker', 50052]] as const) {
+  for (const [name, port] of [['sidecar', 50051], ['worker', 50052], ['worker-python', 50052]] as const) {
     const item = deployment(name);
     const [container] = containers(item);
     assert.ok(container);

@@ -4,7 +4,8 @@
  * codes, telemetry loaded with --import, another runtime on the other end).
  */
 import { after } from 'node:test';
-import { createAdminClient, type AdminClient } from '@backlog-lab/harness/admin-client';
+import { createAdminClient, waitFor, workerStats, type AdminClient } from '@backlog-lab/harness/admin-client';
+import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
 import { startSidecar, startWorker, type RunningSidecar, type RunningWorker, type Stack } from '@backlog-lab/harness/lab-services';
 
 type Env = Readonly<Record<string, string | number | undefined>>;
@@ -38,3 +39,17 @@ export async function startProcessLab(sidecarEnv: Env = {}): Promise<ProcessLab>
 }
 
 export const num = (value: string | number | undefined): number => Number(value ?? 0);
+
+/**
+ * Waits until the worker has finished `done` messages, is busy with the next,
+ * and the sidecar has the ack or receipt of every finished one (a stream
+ * worker counts a message processed once its receipt is queued, not sent).
+ */
+export async function busyAfter(admin: AdminClient, worker: RunningWorker, done: number): Promise<void> {
+  await waitFor(`${worker.workerId} busy after ${done} done, every one acked`, async () => {
+    const m = await scrape(worker.metricsPort);
+    const processed = sum(m, 'worker_messages_processed_total');
+    if (processed < done || sum(m, 'worker_busy') !== 1) return undefined;
+    return num(workerStats(await admin.stats(), worker.workerId).acked) >= processed ? true : undefined;
+  }, 30_000, 20);
+}

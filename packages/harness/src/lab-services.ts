@@ -13,6 +13,12 @@ type Env = Readonly<Record<string, string | number | undefined>>;
 export const STACKS = {
   /** The TypeScript worker on grpc-js (services/worker). */
   'grpc-js': { command: process.execPath, args: nodeService('worker') },
+  /**
+   * The Python worker on gRPC C-core (services/worker-python): Debian's
+   * python3-grpcio, never the python first on PATH. -B: no bytecode files
+   * written next to the sources.
+   */
+  'c-core': { command: '/usr/bin/python3', args: ['-B', `${REPO_ROOT}/services/worker-python/main.py`] },
 } as const satisfies Record<string, { command: string; args: readonly string[] }>;
 
 export type Stack = keyof typeof STACKS;
