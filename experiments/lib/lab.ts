@@ -17,6 +17,8 @@ import { STACKS, type StackSpec } from '../variants/stacks.ts';
 import type { Variant } from '../variants/variant.ts';
 
 const READY_TIMEOUT_MS = 120_000;
+/** A graceful stop that takes longer than this ends in SIGKILL (the worker's own drain time is 10 s). */
+const STOP_TIMEOUT_MS = 20_000;
 
 export type Env = Readonly<Record<string, string | number | undefined>>;
 
@@ -61,6 +63,12 @@ export interface Lab {
   startWorkers(specs: readonly { id: string; role: string; delayMs: number; env?: Env }[]): Promise<WorkerHandle[]>;
   /** SIGKILL, no clean-up: what it held is in the sidecar's hands. */
   kill(worker: WorkerHandle): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM) of one worker, as a scale-down does: it finishes
+   * the message in hand and hands back the rest (credit, poll) or leaves it
+   * to be counted lost (stream); its last spans are flushed.
+   */
+  stop(worker: WorkerHandle): Promise<void>;
   /** Graceful stop (SIGTERM) of every live worker: their last spans are flushed. */
   stopWorkers(): Promise<void>;
   /** Stops everything still running. */
@@ -141,10 +149,15 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       worker.alive = false;
       await worker.proc.kill();
     },
+    async stop(worker) {
+      if (!worker.alive) return;
+      worker.alive = false;
+      await worker.proc.stop(STOP_TIMEOUT_MS);
+    },
     async stopWorkers() {
       const live = workers.filter((w) => w.alive);
       for (const w of live) w.alive = false;
-      await Promise.all(live.map((w) => w.proc.stop(20_000)));
+      await Promise.all(live.map((w) => w.proc.stop(STOP_TIMEOUT_MS)));
     },
     async close() {
       for (const w of workers) w.alive = false;

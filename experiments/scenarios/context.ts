@@ -6,6 +6,7 @@
  */
 import type { OtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
 import type { OutgoingMessage } from '@backlog-lab/common/contract';
+import { asError } from '@backlog-lab/common/errors';
 import { distribution, round } from '../lib/distribution.ts';
 import { startLab, nowMs, sleep, scrapeWorker, type Env, type Lab, type WorkerHandle } from '../lib/lab.ts';
 import { awaitBacklogSpans, messageRecords, messageRecordsFromLogs, type MessageRecord } from '../lib/messages.ts';
@@ -100,6 +101,49 @@ function describe(sample: Sample | undefined, workers: readonly WorkerHandle[]):
     if (s.inTransit !== null) transit.push(`${w.id.split('-').at(-1) ?? w.id} ${s.inTransit}`);
   }
   return `${acked} done, ${sample.queued} queued · in transit: ${transit.join(', ') || '-'}`;
+}
+
+/** A steady stream of Publish calls, started by startPublisher. */
+export interface Publisher {
+  /** Every id published so far, in publish order (a live view). */
+  readonly ids: readonly string[];
+  /** Stops publishing; resolves to every id published, or rejects with what made a Publish fail. */
+  stop(): Promise<string[]>;
+}
+
+const PUBLISH_TICK_MS = 20;
+
+/** Publishes at a steady rate (messages per second, priority 1) until stopped. */
+export function startPublisher(s: ScenarioSession, ratePerS: number, prefix: string): Publisher {
+  const ids: string[] = [];
+  // An object, so the loop sees stop() flip it.
+  const state = { running: true };
+  let failure: Error | undefined;
+  const loop = (async () => {
+    const began = nowMs();
+    let sent = 0;
+    while (state.running) {
+      const due = Math.floor(((nowMs() - began) / 1000) * ratePerS) - sent;
+      if (due > 0) {
+        ids.push(...await s.publish(due, { priority: 1, payloadBytes: s.ctx.profile.payloadBytes, idPrefix: prefix, from: sent }));
+        sent += due;
+      }
+      await sleep(PUBLISH_TICK_MS);
+    }
+  })().catch((error: unknown) => {
+    // Reported by stop(); the scenario fails there.
+    failure = asError(error);
+    state.running = false;
+  });
+  return {
+    ids,
+    async stop() {
+      state.running = false;
+      await loop;
+      if (failure) throw failure;
+      return ids;
+    },
+  };
 }
 
 /** Polls the latest samples until `done` holds; fails after the profile's drain timeout. */

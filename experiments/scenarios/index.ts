@@ -10,6 +10,7 @@
  */
 import type { ProfileName } from '../profiles.ts';
 import type { ScenarioResults } from '../results.ts';
+import { autoscale } from './autoscale.ts';
 import { hoard } from './hoard.ts';
 import { kill } from './kill.ts';
 import { priority } from './priority.ts';
@@ -22,6 +23,7 @@ export const SCENARIOS = {
   'scale-out': scaleOut,
   'priority': priority,
   'kill': kill,
+  'autoscale': autoscale,
   'size-sweep': sizeSweep,
 };
 

@@ -5,18 +5,15 @@
  * where they cannot), how soon each new worker gets its first message, and
  * how long the backlog takes to drain once publishing stops.
  */
-import { asError } from '@backlog-lab/common/errors';
 import { arrival, type Arrival } from '../lib/arrival.ts';
 import { distribution, round, type Distribution } from '../lib/distribution.ts';
-import { nowMs, sleep } from '../lib/lab.ts';
+import { sleep } from '../lib/lab.ts';
 import { DASH, formatSeconds } from '../report/format.ts';
 import { inTransitChart } from '../report/in-transit-chart.ts';
 import type { ScenarioRun } from '../results.ts';
 import { newcomerFigures, newcomerSummary, type NewcomerSummary } from '../summary/newcomers.ts';
-import { finish, waitConnected, waitForAllDone, withSession, type ScenarioSession } from './context.ts';
+import { finish, startPublisher, waitConnected, waitForAllDone, withSession } from './context.ts';
 import type { Scenario } from './scenario.ts';
-
-const TICK_MS = 20;
 
 export interface ScaleOutParams {
   /** Publish rate as a multiple of one worker's capacity (1000 / processingDelayMs per second). */
@@ -118,35 +115,3 @@ export const scaleOut: Scenario<'scale-out', ScaleOutRun, ScaleOutParams, Newcom
 
   charts: (runs, shown) => (runs.length > 0 ? [inTransitChart('in-transit-scale-out', 'In transit per worker over time: scale-out (1 worker, then 5)', runs, shown)] : []),
 };
-
-/** Publishes at a steady rate until stopped; resolves to every id published. */
-function startPublisher(s: ScenarioSession, ratePerS: number, prefix: string): { stop(): Promise<string[]> } {
-  const ids: string[] = [];
-  // An object, so the loop sees stop() flip it.
-  const state = { running: true };
-  let failure: Error | undefined;
-  const loop = (async () => {
-    const began = nowMs();
-    let sent = 0;
-    while (state.running) {
-      const due = Math.floor(((nowMs() - began) / 1000) * ratePerS) - sent;
-      if (due > 0) {
-        ids.push(...await s.publish(due, { priority: 1, payloadBytes: s.ctx.profile.payloadBytes, idPrefix: prefix, from: sent }));
-        sent += due;
-      }
-      await sleep(TICK_MS);
-    }
-  })().catch((error: unknown) => {
-    // Reported by stop(); the scenario fails there.
-    failure = asError(error);
-    state.running = false;
-  });
-  return {
-    async stop() {
-      state.running = false;
-      await loop;
-      if (failure) throw failure;
-      return ids;
-    },
-  };
-}

@@ -8,7 +8,7 @@ const now = new Date('2026-11-23T21:05:09.123Z');
 test('with no flags the runner plans every scenario in every mode, stack and queue with the default profile, into a dated folder', () => {
   const o = parseRunOptions([], now, '/repo');
   assert.equal(o.profile, 'default');
-  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'size-sweep']);
+  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'autoscale', 'size-sweep']);
   assert.deepEqual(o.modes, ['stream', 'credit-1', 'credit-10', 'poll']);
   assert.deepEqual(o.stacks, ['grpc-js']);
   assert.deepEqual(o.queues, ['memory']);
@@ -37,7 +37,7 @@ test('bad flags are refused with a message that names what is accepted', () => {
   const refuses = (argv: string[], pattern: RegExp): void => {
     assert.throws(() => parseRunOptions(argv, now, '/repo'), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
   };
-  refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, size-sweep/);
+  refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, autoscale, size-sweep/);
   refuses(['--mode', 'credit-5'], /--mode: unknown value 'credit-5'; choose from: stream, credit-1, credit-10, poll/);
   refuses(['--mode', ''], /--mode needs a comma-separated list/);
   refuses(['--stack', 'c-core'], /--stack: unknown value 'c-core'; choose from: grpc-js/);

@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { runScript } from '../support/run-script.ts';
 import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import type { Results } from '../../experiments/results.ts';
+import { blindSyncs, type MetricRun } from '../../experiments/scenarios/autoscale.ts';
 import type { ParamsOf, RunOf, ScenarioId } from '../../experiments/scenarios/index.ts';
 import type { ModeId } from '../../experiments/variants/modes.ts';
 import { variantKey } from '../../experiments/variants/variant.ts';
@@ -20,7 +21,7 @@ let results: Results;
 let passed = true;
 
 before(async () => {
-  const { code, output } = await runScript(['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,size-sweep', '--out', outDir]);
+  const { code, output } = await runScript(['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,autoscale,size-sweep', '--out', outDir]);
   assert.equal(code, 0, `the runner failed:\n${output}`);
   results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
 }, { timeout: 10 * 60_000 });
@@ -54,6 +55,12 @@ const paramsOf = <K extends ScenarioId>(id: K): ParamsOf<K> => {
 };
 const hoard = (mode: ModeId): RunOf<'hoard'> => runOf('hoard', mode);
 const kill = (mode: ModeId): RunOf<'kill'> => runOf('kill', mode);
+/** The autoscale session on queue depth (the quick profile runs only that metric). */
+const onQueueDepth = (mode: ModeId): MetricRun => {
+  const run = runOf('autoscale', mode).byMetric.find((r) => r.metric === 'queue-depth');
+  assert.ok(run, `no queue-depth autoscale run for ${mode}`);
+  return run;
+};
 
 check('hoard, stream: the slow worker holds the messages and the later workers process none of them', () => {
   const run = hoard('stream');
@@ -104,6 +111,32 @@ for (const mode of ['credit-1', 'credit-10', 'poll'] as const) {
   });
 }
 
+check('autoscale, stream: queue depth stays under its target while messages wait in transit, and added replicas take none of them', () => {
+  const depth = onQueueDepth('stream');
+  // At some sync queue depth asked for no more replicas while queued + in
+  // flight was above the target for the replicas there were.
+  const blind = blindSyncs(depth);
+  assert.ok(blind.length > 0, `queue depth saw the backlog at every sync: ${JSON.stringify(depth.syncs.map((s) => [s.queued, s.inFlight, s.replicas]))}`);
+  for (const s of blind) assert.ok(s.inFlight > depth.target * s.replicas, `${s.inFlight} in flight at ${s.t} s`);
+  // Whatever metric did add replicas, they took nothing that was in transit when they came up.
+  for (const r of runOf('autoscale', 'stream').byMetric) {
+    if (r.arrival) assert.equal(r.arrival.newWorkersGot, 0, `${r.metric}: added replicas took ${r.arrival.newWorkersGot} of ${r.arrival.inTransit}`);
+  }
+});
+
+for (const mode of ['credit-1', 'credit-10', 'poll'] as const) {
+  check(`autoscale, ${mode}: queue depth adds replicas, they take queued work, and the backlog drains`, () => {
+    const depth = onQueueDepth(mode);
+    assert.ok(depth.peakReplicas > depth.startReplicas, `stayed at ${depth.startReplicas} replicas`);
+    assert.ok(depth.replicas.some((r) => r.role === 'added' && r.processed > 0), 'no added replica processed anything');
+    assert.ok(depth.arrival !== null && depth.arrival.newWorkersGotOfUnstarted > 0, `added replicas took ${depth.arrival?.newWorkersGotOfUnstarted} of the unstarted`);
+    // Every message published was processed, nothing was lost, nothing is left.
+    assert.equal(depth.lost, 0);
+    assert.equal(depth.processedIds, depth.published);
+    assert.equal(depth.checks.finalQueued, 0);
+  });
+}
+
 check('size sweep: a stopped reader\'s in-transit count is within 25 % of the model\'s range for payloads of 1000 bytes and more', () => {
   const sweep = runOf('size-sweep', 'stream');
   const params = paramsOf('size-sweep');
@@ -127,7 +160,7 @@ check('the report has the five-number table with one row per mode, and every cha
   assert.deepEqual(rows.map((l) => /`([^`]+)`/.exec(l)?.[1]), ['stream', 'credit-1', 'credit-10', 'poll']);
   assert.match(report, /## Conclusion/);
   assert.match(report, /grpc-js 1\.\d+\.\d+/);
-  for (const chart of ['in-transit-hoard', 'backlog', 'first-message', 'kill', 'size-sweep']) {
+  for (const chart of ['in-transit-hoard', 'backlog', 'first-message', 'kill', 'autoscale-queue-depth', 'size-sweep']) {
     for (const ext of ['svg', 'png']) assert.ok(existsSync(join(outDir, 'charts', `${chart}.${ext}`)), `charts/${chart}.${ext} missing`);
   }
 });
