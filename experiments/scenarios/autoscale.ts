@@ -12,12 +12,8 @@
  * - `oldest-age`: the publish age of the oldest message, queued or in flight.
  *
  * The controller reads them from the sidecar's Stats RPC at each sync, not
- * from Prometheus. Stats has no oldest queued message; the queue is FIFO
- * (one priority here), so the oldest queued message is the one published
- * right after the first `published - queued` (Stats' totals and queue
- * depth), whose publish time the runner knows. That is exact until a message
- * is requeued (a credit worker scaled down hands its prefetch back), and a
- * lower bound after; each sync says which, and records the sidecar's own
+ * from Prometheus (Stats carries the oldest queued and in-flight messages'
+ * publish times); each sync records the sidecar's own
  * `sidecar_queue_oldest_message_age_seconds` beside it as a check.
  *
  * What it shows: in `stream` mode the workers' gRPC buffers take the burst,
@@ -212,11 +208,9 @@ export interface Sync {
   readonly inFlight: number;
   /** The oldest message's publish age, queued or in flight. */
   readonly oldestAgeS: number;
-  /** The oldest queued message's age as computed from Stats, and the sidecar's own gauge of it (a check). */
+  /** The oldest queued message's age from Stats, and the sidecar's own gauge of it, scraped at the same sync (a check). */
   readonly queueAgeS: number;
   readonly sidecarQueueAgeS: number | null;
-  /** False once something was requeued: the computed queue age is then a lower bound. */
-  readonly queueAgeExact: boolean;
   /** The controller's metric as the HPA shows it: the per-replica average (AverageValue) or the value. */
   readonly value: number;
   readonly recommended: number;
@@ -426,7 +420,7 @@ export const autoscale: Scenario<'autoscale', AutoscaleRun, AutoscaleParams, Aut
       }
     }
     out.push('');
-    out.push(`Busy share: \`worker_processing_seconds_sum\` of the replicas, read just before each was stopped, over the time each was ready until it was stopped or the last message finished. "In transit" counts deliveries dispatched to the replicas already running and not started by them (their backlog spans), "unstarted" those plus what was queued. The oldest queued message's age comes from Stats' queue depth and published total and the runner's publish times (Stats has no such field); where nothing was requeued and both saw a queue it agreed with the sidecar's own \`sidecar_queue_oldest_message_age_seconds\`, scraped at the same sync, within ${formatSeconds(Math.max(0, ...runs.flatMap((run) => run.byMetric.map((r) => r.queueAgeCheckMaxDiffS ?? 0))))}.`, '');
+    out.push(`Busy share: \`worker_processing_seconds_sum\` of the replicas, read just before each was stopped, over the time each was ready until it was stopped or the last message finished. "In transit" counts deliveries dispatched to the replicas already running and not started by them (their backlog spans), "unstarted" those plus what was queued. The oldest queued message's age comes from Stats (\`oldest_queued_published_at_unix_nano\`); where both saw a queue it agreed with the sidecar's own \`sidecar_queue_oldest_message_age_seconds\`, scraped at the same sync, within ${formatSeconds(Math.max(0, ...runs.flatMap((run) => run.byMetric.map((r) => r.queueAgeCheckMaxDiffS ?? 0))))}.`, '');
     return out;
   },
 
@@ -585,12 +579,6 @@ function createReplicaSet(s: ScenarioSession, prefix: string, delayMs: number): 
   };
 }
 
-/** What has been published, in publish order: the burst, then the steady load as it goes. */
-interface PublishLog {
-  readonly length: number;
-  at(index: number): string | undefined;
-}
-
 async function busySeconds(worker: WorkerHandle): Promise<number | null> {
   const metrics = await scrapeWorker(worker);
   return metrics ? sum(metrics, 'worker_processing_seconds_sum') : null;
@@ -601,25 +589,15 @@ interface Reading {
   readonly inFlight: number;
   readonly oldestAgeS: number;
   readonly queueAgeS: number;
-  readonly queueAgeExact: boolean;
 }
 
-/**
- * The three metrics from one Stats snapshot. The oldest queued message:
- * Stats counts `published` and `queued`, the queue is FIFO, so it is the
- * (published − queued)-th published, whose Publish time the runner noted.
- */
-function readStats(stats: StatsResponse__Output, log: PublishLog, publishedAtMs: ReadonlyMap<string, number>): Reading {
+/** The three metrics from one Stats snapshot: queue depth, in flight, and the oldest message's age (Stats gives both publish times). */
+function readStats(stats: StatsResponse__Output): Reading {
   const atMs = Number(BigInt(stats.atUnixNano) / 1_000_000n);
   const queued = stats.queueDepth.reduce((n, d) => n + Number(d), 0);
   const inFlight = stats.workers.reduce((n, w) => n + Number(w.inFlight), 0);
-  const published = Number(stats.totals?.published ?? 0);
-  let queueAgeS = 0;
-  if (queued > 0 && log.length > 0) {
-    // A Publish the sidecar has answered and the runner not yet noted is the newest: take the newest known.
-    const id = log.at(Math.min(log.length - 1, Math.max(0, published - queued))) ?? '';
-    queueAgeS = Math.max(0, (atMs - (publishedAtMs.get(id) ?? atMs)) / 1000);
-  }
+  const oldestQueuedMs = Number(BigInt(stats.oldestQueuedPublishedAtUnixNano) / 1_000_000n);
+  const queueAgeS = queued > 0 && oldestQueuedMs > 0 ? Math.max(0, (atMs - oldestQueuedMs) / 1000) : 0;
   const oldestInFlight = stats.workers.map((w) => Number(BigInt(w.oldestInFlightPublishedAtUnixNano) / 1_000_000n)).filter((ms) => ms > 0);
   const inFlightAgeS = oldestInFlight.length > 0 ? Math.max(0, (atMs - Math.min(...oldestInFlight)) / 1000) : 0;
   return {
@@ -627,7 +605,6 @@ function readStats(stats: StatsResponse__Output, log: PublishLog, publishedAtMs:
     inFlight,
     oldestAgeS: Math.max(queueAgeS, inFlightAgeS),
     queueAgeS,
-    queueAgeExact: Number(stats.totals?.requeued ?? 0) === 0,
   };
 }
 
@@ -658,11 +635,7 @@ function runOnMetric(ctx: ScenarioContext<AutoscaleParams>, variant: Variant, me
     const sinceLoad = (): number => s.elapsedS() - loadStartS;
     const burstIds = await s.publish(p.burst, { priority: 1, payloadBytes: ctx.profile.payloadBytes, idPrefix: `${prefix}-burst` });
     const publisher = startPublisher(s, ratePerS, `${prefix}-load`);
-    const log: PublishLog = {
-      get length() { return burstIds.length + publisher.ids.length; },
-      at: (i) => (i < burstIds.length ? burstIds[i] : publisher.ids[i - burstIds.length]),
-    };
-    const controller = startController(s, p, metric, target, set, log, sinceLoad);
+    const controller = startController(s, p, metric, target, set, sinceLoad);
     await sleep(p.loadS * 1000);
     const ids = [...burstIds, ...await publisher.stop()];
     const loadStopS = sinceLoad();
@@ -699,7 +672,7 @@ function runOnMetric(ctx: ScenarioContext<AutoscaleParams>, variant: Variant, me
     const firstAddedReadyS = Math.min(...run.workers.filter((w) => addedIds.has(w.id)).map((w) => w.readyAtS));
     const publishedBy = ids.filter((id) => ((s.publishedAtMs.get(id) ?? Infinity) - s.t0Ms) / 1000 <= firstAddedReadyS);
     // Stats and the gauge are two reads a moment apart: compare where both saw a queue.
-    const checked = syncs.filter((x) => x.queueAgeExact && x.queueAgeS > 0 && (x.sidecarQueueAgeS ?? 0) > 0);
+    const checked = syncs.filter((x) => x.queueAgeS > 0 && (x.sidecarQueueAgeS ?? 0) > 0);
     const { series: _series, messages: _messages, ...common } = run;
     return {
       ...common,
@@ -730,7 +703,7 @@ function runOnMetric(ctx: ScenarioContext<AutoscaleParams>, variant: Variant, me
 }
 
 /** The sync loop: every syncPeriodS, read Stats, decide, scale (without waiting for workers to start or stop). */
-function startController(s: ScenarioSession, p: AutoscaleParams, metric: AutoscaleMetric, target: number, set: ReplicaSet, log: PublishLog, sinceLoad: () => number): { stop(): Promise<Sync[]> } {
+function startController(s: ScenarioSession, p: AutoscaleParams, metric: AutoscaleMetric, target: number, set: ReplicaSet, sinceLoad: () => number): { stop(): Promise<Sync[]> } {
   const spec = METRICS[metric];
   const h = p.hpa;
   const hpa = createHpa(h, set.current(), sinceLoad());
@@ -749,7 +722,7 @@ function startController(s: ScenarioSession, p: AutoscaleParams, metric: Autosca
       while (nextS <= sinceLoad()) nextS += h.syncPeriodS;
       const [stats, gauge] = await Promise.all([s.lab.sidecar.admin.stats(), sidecarQueueAge(s)]);
       const t = sinceLoad();
-      const reading = readStats(stats, log, s.publishedAtMs);
+      const reading = readStats(stats);
       const current = set.current();
       const ready = set.ready();
       const ask = (m: AutoscaleMetric): number => recommendReplicas(METRICS[m].targetType, METRICS[m].read(reading), METRICS[m].targetType === 'AverageValue' ? p.targetMessages : p.targetAgeS, current, ready, h.tolerance);
@@ -765,7 +738,6 @@ function startController(s: ScenarioSession, p: AutoscaleParams, metric: Autosca
         oldestAgeS: round(reading.oldestAgeS, 3),
         queueAgeS: round(reading.queueAgeS, 3),
         sidecarQueueAgeS: gauge === null ? null : round(gauge, 3),
-        queueAgeExact: reading.queueAgeExact,
         value: round(spec.targetType === 'AverageValue' ? total / current : total, 3),
         recommended: decision.recommended,
         desired: decision.desired,
