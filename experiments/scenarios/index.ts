@@ -16,6 +16,7 @@ import { priority } from './priority.ts';
 import { scaleOut } from './scale-out.ts';
 import type { Scenario } from './scenario.ts';
 import { sizeSweep } from './size-sweep.ts';
+import { sizing } from './sizing.ts';
 
 export const SCENARIOS = {
   'hoard': hoard,
@@ -23,6 +24,7 @@ export const SCENARIOS = {
   'priority': priority,
   'kill': kill,
   'size-sweep': sizeSweep,
+  'sizing': sizing,
 };
 
 type Registered = typeof SCENARIOS;
