@@ -204,6 +204,7 @@ function workEnv(serviceTimeMs: number): { delayMs: number; jitterMs: number } {
 }
 
 interface Counters {
+  /** When the worker read them, about: the middle of the scrape. */
   readonly atMs: number;
   readonly cpuS: number;
   readonly processed: number;
@@ -230,9 +231,10 @@ function countersOf(metrics: readonly MetricSample[], atMs: number): Counters {
 }
 
 async function readCounters(worker: WorkerHandle): Promise<Counters> {
+  const sentMs = nowMs();
   const metrics = await scrapeWorker(worker);
   if (!metrics) throw new Error(`sizing: ${worker.id} cannot be scraped`);
-  return countersOf(metrics, nowMs());
+  return countersOf(metrics, (sentMs + nowMs()) / 2);
 }
 
 /** Polls until `done` holds; fails after the profile's drain timeout. */
@@ -246,10 +248,20 @@ async function pollCounters(ctx: ScenarioContext<SizingParams>, worker: WorkerHa
   }
 }
 
-/** The next message completion: a window edge, so the window holds whole messages. */
+/**
+ * The next message completion: a window edge, so the window holds whole
+ * messages. It happened between the last scrape that did not see it and the
+ * first that did; a scrape takes milliseconds on a loaded machine, so the
+ * edge is the middle of the two rather than when the second one returned.
+ */
 async function nextCompletion(ctx: ScenarioContext<SizingParams>, worker: WorkerHandle, pollMs: number): Promise<Counters> {
-  const from = await readCounters(worker);
-  return pollCounters(ctx, worker, 'a message to finish', pollMs, (c) => c.processed > from.processed);
+  let before = await readCounters(worker);
+  const after = await pollCounters(ctx, worker, 'a message to finish', pollMs, (c) => {
+    if (c.processed > before.processed) return true;
+    before = c;
+    return false;
+  });
+  return { ...after, atMs: (before.atMs + after.atMs) / 2 };
 }
 
 async function sidecarCpuS(lab: Lab): Promise<number> {
@@ -363,6 +375,11 @@ function formatMs(ms: number): string {
   return `${ms} ms`;
 }
 
+/** A mean count: one decimal, none when whole. */
+function formatCount(x: number): string {
+  return String(Math.round(x * 10) / 10);
+}
+
 function formatBusy(x: number): string {
   return `${(x * 100).toFixed(1)} %`;
 }
@@ -373,7 +390,7 @@ function method(params: SizingParams): string[] {
     '',
     `Each window opens and closes at a message completion and lasts at least ${params.windowS} s and ${params.windowMessages} service times. **Busy** is the worker's processing seconds over the window's wall seconds (the increase of \`worker_processing_seconds_sum\`, not a sampled gauge). **Idle per message** is (wall − processing) / messages: the round trip where the prefetch is too small to hide it, and what is left once it is hidden. **In transit** is dispatched (Stats) − started (\`worker_messages_started_total\`), sampled every ${params.sampleMs} ms. **Client backlog** is the mean dispatch → start of the window's messages (\`worker_client_backlog_seconds\`). **CPU per message** is the increase of each process's \`process_cpu_seconds_total\` over the window's messages. **High-priority delay** is measured, not computed: one high-priority message is published at a random moment of a message's service early in the window, and its publish → start is its \`worker_end_to_end_seconds\` minus the service time. It waits for the message in hand to finish and then behind the prefetch − 1 already sent, about (prefetch − ½) × T; being one message, it varies by up to a service time.`,
     '',
-    'The **round trip** is the idle time per message at prefetch 1 with no work: from the worker\'s ack, through the sidecar returning the credit and dispatching the next message, to the worker starting it. That is the wait a prefetch hides in credit mode (a Pull/Ack latency would time poll mode\'s unary calls instead). On loopback it is mostly CPU, the two processes handling the message, not the network; the sidecar, the worker and the runner share this machine\'s two cores with other runs, so it stretches with the load, and busy fractions vary by a point or two between runs. Where the plateau sits near 95 %, that decides whether a prefetch counts as ≥ 95 %; "within 5 % of the busiest" is the steadier reading.',
+    'The **round trip** is the idle time per message at prefetch 1 with no work: from the worker\'s ack, through the sidecar returning the credit and dispatching the next message, to the worker starting it. That is the wait a prefetch hides in credit mode (a Pull/Ack latency would time poll mode\'s unary calls instead). On loopback it is mostly CPU, the two processes handling the message, not the network; the sidecar, the worker and the runner share this machine\'s two cores with other runs, so it stretches with the load, and busy fractions vary by a point or two between runs (a window\'s edges are found by polling the worker\'s /metrics, within milliseconds of the completions, so a fraction near 100 % can read a little above it). Where the plateau sits near 95 %, that decides whether a prefetch counts as ≥ 95 %; "within 5 % of the busiest" is the steadier reading.',
     '',
   ];
 }
@@ -389,7 +406,7 @@ function runTables(run: SizingRun, heading: string): string[] {
     const e = r.enough;
     const bold = (c: SizingCell, text: string): string => (c === r.pick ? `**${text}**` : text);
     const at = (c: SizingCell): string => `${c.prefetch} (${formatBusy(c.busy)})`;
-    out.push(`| ${formatMs(r.serviceTimeMs)} (${formatSeconds(r.serviceS)}) | ${e ? bold(e, at(e)) : 'none'} | ${bold(r.plateau, at(r.plateau))} | ${r.rule} | ${formatSeconds(r.idleAtOneS)} | ${r.pick.inTransitMean} | ${formatSeconds(r.pick.clientBacklogS)} | ${formatSeconds(r.pick.highPriorityDelayS)} (≈ ${formatSeconds((r.pick.prefetch - 0.5) * r.serviceS)}) |`);
+    out.push(`| ${formatMs(r.serviceTimeMs)} (${formatSeconds(r.serviceS)}) | ${e ? bold(e, at(e)) : 'none'} | ${bold(r.plateau, at(r.plateau))} | ${r.rule} | ${formatSeconds(r.idleAtOneS)} | ${formatCount(r.pick.inTransitMean)} | ${formatSeconds(r.pick.clientBacklogS)} | ${formatSeconds(r.pick.highPriorityDelayS)} (≈ ${formatSeconds((r.pick.prefetch - 0.5) * r.serviceS)}) |`);
   }
   out.push('', `The last three columns are at the prefetch in bold: the smallest that kept the worker ${target} busy, or where none did, the smallest within 5 % of the busiest (beyond it more credits bought almost nothing). A measured prefetch is a point of the grid (${listing(rows[0]?.cells.map((c) => String(c.prefetch)) ?? [])}): the true one or the next above it.`, '');
   for (const r of rows) {
@@ -397,7 +414,7 @@ function runTables(run: SizingRun, heading: string): string[] {
     out.push('| prefetch | busy | throughput | idle per message | in transit, mean / max | client backlog | high-priority delay | CPU per message, worker / sidecar |', '|---|---|---|---|---|---|---|---|');
     for (const c of r.cells) {
       const mark = c === r.pick ? '**' : '';
-      out.push(`| ${mark}${c.prefetch}${mark} | ${mark}${formatBusy(c.busy)}${mark} | ${c.throughputPerS} msg/s | ${formatSeconds(c.idlePerMessageS)} | ${c.inTransitMean} / ${c.inTransitMax} | ${formatSeconds(c.clientBacklogS)} | ${formatSeconds(c.highPriorityDelayS)} | ${formatSeconds(c.workerCpuPerMessageS)} / ${formatSeconds(c.sidecarCpuPerMessageS)} |`);
+      out.push(`| ${mark}${c.prefetch}${mark} | ${mark}${formatBusy(c.busy)}${mark} | ${c.throughputPerS} msg/s | ${formatSeconds(c.idlePerMessageS)} | ${formatCount(c.inTransitMean)} / ${c.inTransitMax} | ${formatSeconds(c.clientBacklogS)} | ${formatSeconds(c.highPriorityDelayS)} | ${formatSeconds(c.workerCpuPerMessageS)} / ${formatSeconds(c.sidecarCpuPerMessageS)} |`);
     }
     out.push('');
   }
@@ -417,7 +434,7 @@ function sizingSentences(run: SizingRun, variant: Variant): string[] {
   const out = [`**Prefetch sizing.** A \`${MODES[variant.mode].deliveryMode}\` worker's round trip here was ${rtt} (its ack to the start of the next message, at prefetch 1 with no work). By service time (measured), the smallest prefetch that kept it at least ${target} busy, or where none did, the smallest within 5 % of the busiest: ${picks.join(', ')}.`];
 
   const largest = rows.flatMap((r) => r.cells).reduce((a, b) => (b.prefetch > a.prefetch || (b.prefetch === a.prefetch && (b.highPriorityDelayS ?? 0) > (a.highPriorityDelayS ?? 0)) ? b : a));
-  out.push(`**What a prefetch costs.** Each credit is a message in transit that no other worker can take and about one service time more for a high-priority message to wait: at the prefetches above, ${listing(rows.map((r) => `${r.pick.inTransitMean} in transit and ${formatSeconds(r.pick.highPriorityDelayS)} at ${formatMs(r.serviceTimeMs)}`))}; at prefetch ${largest.prefetch} and ${formatMs(largest.serviceTimeMs)}, ${largest.inTransitMean} in transit and ${formatSeconds(largest.highPriorityDelayS)}. So pick the smallest prefetch that keeps the worker busy, from ceil(RTT / T) + 1 with the round trip measured on your own link, and no more.`);
+  out.push(`**What a prefetch costs.** Each credit is a message in transit that no other worker can take and about one service time more for a high-priority message to wait: at the prefetches above, ${listing(rows.map((r) => `${formatCount(r.pick.inTransitMean)} in transit and ${formatSeconds(r.pick.highPriorityDelayS)} at ${formatMs(r.serviceTimeMs)}`))}; at prefetch ${largest.prefetch} and ${formatMs(largest.serviceTimeMs)}, ${formatCount(largest.inTransitMean)} in transit and ${formatSeconds(largest.highPriorityDelayS)}. So pick the smallest prefetch that keeps the worker busy, from ceil(RTT / T) + 1 with the round trip measured on your own link, and no more.`);
 
   const capped = rows.filter((r) => !r.enough);
   if (capped.length > 0) {
