@@ -13,7 +13,7 @@
  * of the next. Each cell measures over a window that opens and closes at a
  * message completion, from the worker's own counters
  * (worker_processing_seconds_sum and _count): busy fraction, throughput, and
- * idle time per message; what it held in transit, sampled; the client
+ * idle time per message; what it held in transit; the client
  * backlog (worker_client_backlog_seconds); the worker's and the sidecar's
  * CPU per message (process_cpu_seconds_total); and what one high-priority
  * message published at a random moment early in the window waited
@@ -43,7 +43,7 @@ export interface SizingParams {
   readonly windowMessages: number;
   /** Once the worker has finished its first messages, this long before the window opens (the JIT warms up). */
   readonly warmupMs: number;
-  /** In transit and the queue are sampled this often during a window. */
+  /** The sidecar's in flight and queue are sampled this often during a window. */
   readonly sampleMs: number;
 }
 
@@ -64,10 +64,14 @@ export interface SizingCell {
   readonly throughputPerS: number;
   /** (windowS - processingS) / processed: what each message cost besides its work. */
   readonly idlePerMessageS: number;
-  /** dispatched (sidecar Stats) - started (worker metrics), over the window's samples. */
+  /**
+   * Messages dispatched and not yet started, averaged over the window: the
+   * increase of worker_client_backlog_seconds_sum over windowS (Little's
+   * law; the worker is not scraped during the window, since a scrape stalls
+   * its event loop for milliseconds).
+   */
   readonly inTransitMean: number;
-  readonly inTransitMax: number;
-  /** The sidecar's in flight for the worker (dispatched, not acked), mean over the samples. */
+  /** The sidecar's in flight for the worker (dispatched, not acked), mean of the Stats samples. */
   readonly inFlightMean: number;
   /** Mean dispatch to start of the window's normal-priority messages (worker_client_backlog_seconds). */
   readonly clientBacklogS: number;
@@ -211,6 +215,8 @@ interface Counters {
   readonly processingS: number;
   readonly backlogCount: number;
   readonly backlogS: number;
+  /** Of every priority. */
+  readonly backlogAllS: number;
   readonly highDone: number;
   readonly highEndToEndS: number;
 }
@@ -225,6 +231,7 @@ function countersOf(metrics: readonly MetricSample[], atMs: number): Counters {
     processingS: sum(metrics, 'worker_processing_seconds_sum'),
     backlogCount: sum(metrics, 'worker_client_backlog_seconds_count', normal),
     backlogS: sum(metrics, 'worker_client_backlog_seconds_sum', normal),
+    backlogAllS: sum(metrics, 'worker_client_backlog_seconds_sum'),
     highDone: sum(metrics, 'worker_end_to_end_seconds_count', high),
     highEndToEndS: sum(metrics, 'worker_end_to_end_seconds_sum', high),
   };
@@ -275,19 +282,16 @@ async function topUp(lab: Lab, count: number, payloadBytes: number): Promise<voi
   if (queued < count) await lab.sidecar.admin.publishMany(count - queued, { priority: PRIORITY_NORMAL, payloadBytes });
 }
 
-interface TransitSample {
-  readonly inTransit: number;
+interface HoldSample {
   readonly inFlight: number;
   readonly queued: number;
 }
 
-async function sampleTransit(lab: Lab, worker: WorkerHandle): Promise<TransitSample> {
-  const [stats, metrics] = await Promise.all([lab.sidecar.admin.stats(), scrapeWorker(worker)]);
-  const w = stats.workers.find((s) => s.workerId === worker.id);
-  const dispatched = Number(w?.dispatched ?? 0);
+/** From the sidecar alone: what it holds for the worker, and what waits in its queue. */
+async function sampleHold(lab: Lab, worker: WorkerHandle): Promise<HoldSample> {
+  const stats = await lab.sidecar.admin.stats();
   return {
-    inTransit: Math.max(0, dispatched - (metrics ? sum(metrics, 'worker_messages_started_total') : 0)),
-    inFlight: Number(w?.inFlight ?? 0),
+    inFlight: Number(stats.workers.find((s) => s.workerId === worker.id)?.inFlight ?? 0),
     queued: stats.queueDepth.reduce((n, d) => n + Number(d), 0),
   };
 }
@@ -323,18 +327,18 @@ async function measureCell(ctx: ScenarioContext<SizingParams>, lab: Lab, service
     // window opened on, when a returning credit could take it at once.
     await sleep(Math.random() * Math.max(serviceTimeMs, 1));
     await lab.sidecar.admin.publish([{ id: `${id}-high`, priority: PRIORITY_HIGH, payload: Buffer.alloc(ctx.profile.payloadBytes, 0x61) }]);
-    const samples: TransitSample[] = [];
+    const samples: HoldSample[] = [];
     ctx.progress.watch(() => {
       const last = samples.at(-1);
-      return last ? `in transit ${last.inTransit}, ${last.queued} queued` : '';
+      return last ? `in flight ${last.inFlight}, ${last.queued} queued` : '';
     });
     while (nowMs() - start.atMs < windowMs) {
       await sleep(Math.min(p.sampleMs, Math.max(1, windowMs - (nowMs() - start.atMs))));
-      samples.push(await sampleTransit(lab, worker));
+      samples.push(await sampleHold(lab, worker));
     }
     const end = await nextCompletion(ctx, worker, pollMs);
     const sidecarEndS = await sidecarCpuS(lab);
-    samples.push(await sampleTransit(lab, worker));
+    samples.push(await sampleHold(lab, worker));
     const processed = end.processed - start.processed;
     const processingS = end.processingS - start.processingS;
     const serviceS = processed > 0 ? processingS / processed : 0;
@@ -342,7 +346,7 @@ async function measureCell(ctx: ScenarioContext<SizingParams>, lab: Lab, service
     const highMs = Math.max(1000, 3 * (prefetch + 2) * Math.max(serviceTimeMs, 1));
     const high = await pollCounters(ctx, worker, 'the high-priority message', pollMs, (c) => c.highDone >= 1 || c.atMs - end.atMs > highMs);
     const windowS = (end.atMs - start.atMs) / 1000;
-    const mean = (f: (s: TransitSample) => number): number => samples.reduce((n, s) => n + f(s), 0) / samples.length;
+    const mean = (f: (s: HoldSample) => number): number => samples.reduce((n, s) => n + f(s), 0) / samples.length;
     const backlogCount = end.backlogCount - start.backlogCount;
     return {
       serviceTimeMs,
@@ -354,8 +358,7 @@ async function measureCell(ctx: ScenarioContext<SizingParams>, lab: Lab, service
       busy: round(processingS / windowS, 4),
       throughputPerS: round(processed / windowS, 1),
       idlePerMessageS: processed > 0 ? round((windowS - processingS) / processed) : 0,
-      inTransitMean: round(mean((s) => s.inTransit), 2),
-      inTransitMax: Math.max(...samples.map((s) => s.inTransit)),
+      inTransitMean: round((end.backlogAllS - start.backlogAllS) / windowS, 2),
       inFlightMean: round(mean((s) => s.inFlight), 2),
       workerCpuPerMessageS: processed > 0 ? round((end.cpuS - start.cpuS) / processed) : 0,
       sidecarCpuPerMessageS: processed > 0 ? round((sidecarEndS - sidecarStartS) / processed) : 0,
@@ -388,7 +391,7 @@ function method(params: SizingParams): string[] {
   return [
     `Credit mode: one worker at a time on one sidecar whose queue never runs dry (\`minQueued\` in results.json is the smallest queue depth sampled in each window), one worker per service time and prefetch (${listing(params.prefetches.map(String))}). The service time is the worker's \`PROCESSING_DELAY_MS\`, a timer, so the worker sleeps rather than computes, and a timer takes longer than asked: the service time measured (\`worker_processing_seconds\` sum / count) is the one the rule uses. A half millisecond runs as the whole millisecond below or above it at random.`,
     '',
-    `Each window opens and closes at a message completion and lasts at least ${params.windowS} s and ${params.windowMessages} service times. **Busy** is the worker's processing seconds over the window's wall seconds (the increase of \`worker_processing_seconds_sum\`, not a sampled gauge). **Idle per message** is (wall − processing) / messages: the round trip where the prefetch is too small to hide it, and what is left once it is hidden. **In transit** is dispatched (Stats) − started (\`worker_messages_started_total\`), sampled every ${params.sampleMs} ms. **Client backlog** is the mean dispatch → start of the window's messages (\`worker_client_backlog_seconds\`). **CPU per message** is the increase of each process's \`process_cpu_seconds_total\` over the window's messages. **High-priority delay** is measured, not computed: one high-priority message is published at a random moment of a message's service early in the window, and its publish → start is its \`worker_end_to_end_seconds\` minus the service time. It waits for the message in hand to finish and then behind the prefetch − 1 already sent, about (prefetch − ½) × T; being one message, it varies by up to a service time.`,
+    `Each window opens and closes at a message completion and lasts at least ${params.windowS} s and ${params.windowMessages} service times. **Busy** is the worker's processing seconds over the window's wall seconds (the increase of \`worker_processing_seconds_sum\`, not a sampled gauge). **Idle per message** is (wall − processing) / messages: the round trip where the prefetch is too small to hide it, and what is left once it is hidden. **In transit** is the mean number of messages dispatched and not yet started over the window, the increase of \`worker_client_backlog_seconds_sum\` divided by the window (Little's law: the same as dispatched − started averaged over time, without scraping the worker mid-window, which stalls its event loop for milliseconds); **sidecar in flight** is what the sidecar's Stats, sampled every ${params.sampleMs} ms, count dispatched and not acked. **Client backlog** is the mean dispatch → start of the window's messages (\`worker_client_backlog_seconds\`). **CPU per message** is the increase of each process's \`process_cpu_seconds_total\` over the window's messages. **High-priority delay** is measured, not computed: one high-priority message is published at a random moment of a message's service early in the window, and its publish → start is its \`worker_end_to_end_seconds\` minus the service time. It waits for the message in hand to finish and then behind the prefetch − 1 already sent, about (prefetch − ½) × T; being one message, it varies by up to a service time.`,
     '',
     'The **round trip** is the idle time per message at prefetch 1 with no work: from the worker\'s ack, through the sidecar returning the credit and dispatching the next message, to the worker starting it. That is the wait a prefetch hides in credit mode (a Pull/Ack latency would time poll mode\'s unary calls instead). On loopback it is mostly CPU, the two processes handling the message, not the network; the sidecar, the worker and the runner share this machine\'s two cores with other runs, so it stretches with the load, and busy fractions vary by a point or two between runs (a window\'s edges are found by polling the worker\'s /metrics, within milliseconds of the completions, so a fraction near 100 % can read a little above it). Where the plateau sits near 95 %, that decides whether a prefetch counts as ≥ 95 %; "within 5 % of the busiest" is the steadier reading.',
     '',
@@ -411,10 +414,10 @@ function runTables(run: SizingRun, heading: string): string[] {
   out.push('', `The last three columns are at the prefetch in bold: the smallest that kept the worker ${target} busy, or where none did, the smallest within 5 % of the busiest (beyond it more credits bought almost nothing). A measured prefetch is a point of the grid (${listing(rows[0]?.cells.map((c) => String(c.prefetch)) ?? [])}): the true one or the next above it.`, '');
   for (const r of rows) {
     out.push(`${heading} ${formatMs(r.serviceTimeMs)} per message (measured ${formatSeconds(r.serviceS)})`, '');
-    out.push('| prefetch | busy | throughput | idle per message | in transit, mean / max | client backlog | high-priority delay | CPU per message, worker / sidecar |', '|---|---|---|---|---|---|---|---|');
+    out.push('| prefetch | busy | throughput | idle per message | in transit | sidecar in flight | client backlog | high-priority delay | CPU per message, worker / sidecar |', '|---|---|---|---|---|---|---|---|---|');
     for (const c of r.cells) {
       const mark = c === r.pick ? '**' : '';
-      out.push(`| ${mark}${c.prefetch}${mark} | ${mark}${formatBusy(c.busy)}${mark} | ${c.throughputPerS} msg/s | ${formatSeconds(c.idlePerMessageS)} | ${formatCount(c.inTransitMean)} / ${c.inTransitMax} | ${formatSeconds(c.clientBacklogS)} | ${formatSeconds(c.highPriorityDelayS)} | ${formatSeconds(c.workerCpuPerMessageS)} / ${formatSeconds(c.sidecarCpuPerMessageS)} |`);
+      out.push(`| ${mark}${c.prefetch}${mark} | ${mark}${formatBusy(c.busy)}${mark} | ${c.throughputPerS} msg/s | ${formatSeconds(c.idlePerMessageS)} | ${formatCount(c.inTransitMean)} | ${formatCount(c.inFlightMean)} | ${formatSeconds(c.clientBacklogS)} | ${formatSeconds(c.highPriorityDelayS)} | ${formatSeconds(c.workerCpuPerMessageS)} / ${formatSeconds(c.sidecarCpuPerMessageS)} |`);
     }
     out.push('');
   }
