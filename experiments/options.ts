@@ -11,7 +11,8 @@ export const USAGE = `Usage: npm run experiment -- [options]
 
   --quick                 scaled-down delays and durations (a few minutes in all)
   --scenario LIST         comma-separated, from: ${SCENARIO_IDS.join(', ')}
-                          (default: all; size-sweep always runs in stream mode)
+                          (default: all; size-sweep always runs in stream mode,
+                          sizing in credit mode)
   --mode LIST             delivery modes, from: ${MODE_IDS.join(', ')} (default: all)
   --stack LIST            worker client stacks, from: ${STACK_IDS.join(', ')} (default: all)
   --queue LIST            queues behind the sidecar, from: ${QUEUE_IDS.join(', ')} (default: all)

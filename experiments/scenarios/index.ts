@@ -17,6 +17,7 @@ import { priority } from './priority.ts';
 import { scaleOut } from './scale-out.ts';
 import type { Scenario } from './scenario.ts';
 import { sizeSweep } from './size-sweep.ts';
+import { sizing } from './sizing.ts';
 
 export const SCENARIOS = {
   'hoard': hoard,
@@ -25,6 +26,7 @@ export const SCENARIOS = {
   'kill': kill,
   'autoscale': autoscale,
   'size-sweep': sizeSweep,
+  'sizing': sizing,
 };
 
 type Registered = typeof SCENARIOS;

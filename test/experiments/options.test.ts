@@ -8,7 +8,7 @@ const now = new Date('2026-11-23T21:05:09.123Z');
 test('with no flags the runner plans every scenario in every mode, stack and queue with the default profile, into a dated folder', () => {
   const o = parseRunOptions([], now, '/repo');
   assert.equal(o.profile, 'default');
-  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'autoscale', 'size-sweep']);
+  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'autoscale', 'size-sweep', 'sizing']);
   assert.deepEqual(o.modes, ['stream', 'credit-1', 'credit-10', 'poll']);
   assert.deepEqual(o.stacks, ['grpc-js']);
   assert.deepEqual(o.queues, ['memory']);

@@ -21,7 +21,7 @@ let results: Results;
 let passed = true;
 
 before(async () => {
-  const { code, output } = await runScript(['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,autoscale,size-sweep', '--out', outDir]);
+  const { code, output } = await runScript(['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,autoscale,size-sweep,sizing', '--stack', 'grpc-js', '--out', outDir]);
   assert.equal(code, 0, `the runner failed:\n${output}`);
   results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
 }, { timeout: 10 * 60_000 });
@@ -153,6 +153,24 @@ check('size sweep: a stopped reader\'s in-transit count is within 25 % of the mo
   }
 });
 
+check('sizing: at a 1 ms service time a credit worker with prefetch 8 is busier than with prefetch 1, and the queue never ran dry under it', () => {
+  // sizing runs in credit mode on the credit-1 variant, each cell with its own PREFETCH.
+  const run = runOf('sizing', 'credit-1');
+  const at = (prefetch: number): RunOf<'sizing'>['cells'][number] => {
+    const cell = run.cells.find((c) => c.serviceTimeMs === 1 && c.prefetch === prefetch);
+    assert.ok(cell, `no 1 ms cell at prefetch ${prefetch}`);
+    return cell;
+  };
+  assert.ok(at(8).busy > at(1).busy, `busy at prefetch 8 ${at(8).busy}, at prefetch 1 ${at(1).busy}`);
+  const params = paramsOf('sizing');
+  assert.equal(run.cells.length, params.serviceTimesMs.length * params.prefetches.length);
+  // A steady backlog: the worker waited for its credits, never for the queue.
+  for (const c of [run.roundTrip, ...run.cells]) {
+    assert.ok(c.processed > 0 && c.minQueued > 0, `${c.serviceTimeMs} ms, prefetch ${c.prefetch}: ${c.processed} processed, queue down to ${c.minQueued}`);
+  }
+  assert.ok(run.roundTripS > 0, 'no round trip measured');
+});
+
 check('the report has the five-number table with one row per mode, and every chart as SVG and PNG', () => {
   const report = readFileSync(join(outDir, 'report.md'), 'utf8');
   // A row is a mode and a stack, then the figures.
@@ -160,7 +178,7 @@ check('the report has the five-number table with one row per mode, and every cha
   assert.deepEqual(rows.map((l) => /`([^`]+)`/.exec(l)?.[1]), ['stream', 'credit-1', 'credit-10', 'poll']);
   assert.match(report, /## Conclusion/);
   assert.match(report, /grpc-js 1\.\d+\.\d+/);
-  for (const chart of ['in-transit-hoard', 'backlog', 'first-message', 'kill', 'autoscale-queue-depth', 'size-sweep']) {
+  for (const chart of ['in-transit-hoard', 'backlog', 'first-message', 'kill', 'autoscale-queue-depth', 'size-sweep', 'sizing']) {
     for (const ext of ['svg', 'png']) assert.ok(existsSync(join(outDir, 'charts', `${chart}.${ext}`)), `charts/${chart}.${ext} missing`);
   }
 });
