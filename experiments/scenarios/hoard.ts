@@ -27,8 +27,16 @@ export interface HoardRun extends ScenarioRun {
   readonly lastStartS: number;
   readonly hoarderProcessed: number;
   readonly laterProcessed: number;
-  /** Every later worker got its first message before the hoarder finished its last one. */
+  /**
+   * Every later worker that came up while messages still waited in the
+   * sidecar's queue got its first message before the hoarder finished its
+   * last one. (One that came up after the others had emptied the queue had
+   * nothing left to take: on a loaded machine two workers started together
+   * can be ready seconds apart.)
+   */
   readonly laterStartedWhileHoarderBusy: boolean;
+  /** Later workers that came up while messages were still queued. */
+  readonly laterReadyWhileQueued: readonly string[];
 }
 
 export const hoard: Scenario<'hoard', HoardRun, HoardParams, NewcomerSummary> = {
@@ -61,14 +69,17 @@ export const hoard: Scenario<'hoard', HoardRun, HoardParams, NewcomerSummary> = 
       const atS = Math.min(...later.map((w) => (w.readyAtMs - s.t0Ms) / 1000));
       const laterIds = new Set(later.map((w) => w.id));
       const hoarderLastFinishS = Math.max(0, ...hoarder.processed().map((p) => (p.atMs - s.t0Ms) / 1000));
-      const laterInfo = run.workers.filter((w) => laterIds.has(w.id));
+      // The queue as sampled when each later worker announced it was ready.
+      const queuedAt = (t: number): number => run.series.find((p) => p.t >= t)?.queued ?? 0;
+      const readyWhileQueued = run.workers.filter((w) => laterIds.has(w.id) && queuedAt(w.readyAtS) > 0);
       return {
         ...run,
         arrival: arrival(records, ids, new Set([hoarder.id]), laterIds, atS),
         lastStartS: round(Math.max(0, ...records.map((r) => r.startedS)), 3),
         hoarderProcessed: hoarder.processed().length,
         laterProcessed: later.reduce((n, w) => n + w.processed().length, 0),
-        laterStartedWhileHoarderBusy: laterInfo.every((w) => w.firstStartedS !== null && w.firstStartedS < hoarderLastFinishS),
+        laterStartedWhileHoarderBusy: readyWhileQueued.every((w) => w.firstStartedS !== null && w.firstStartedS < hoarderLastFinishS),
+        laterReadyWhileQueued: readyWhileQueued.map((w) => w.id),
       };
     });
   },
