@@ -10,6 +10,15 @@ env = $(shell sed -n 's/^$(1)=//p' .env)
 
 # Extra flags for `make experiment` and `make bench`, e.g. ARGS="--quick".
 ARGS ?=
+# Delivery mode of every worker for `make up`, `make scale` and `make lab`
+# (stream | credit | poll); empty: DELIVERY_MODE from the shell or .env.
+MODE ?=
+ifneq ($(MODE),)
+ifeq ($(filter $(MODE),stream credit poll),)
+$(error MODE must be stream, credit or poll, got '$(MODE)')
+endif
+export DELIVERY_MODE := $(MODE)
+endif
 # Workers after `make scale`; messages for `make burst`.
 N ?= 5
 # Priority of `make burst` (0 low, 1 normal, 2 high).
@@ -35,6 +44,8 @@ GRAFANA_PORT ?= $(call env,GRAFANA_PORT)
 PROMETHEUS_PORT ?= $(call env,PROMETHEUS_PORT)
 TEMPO_PORT ?= $(call env,TEMPO_PORT)
 SIDECAR_GRPC_HOST_PORT ?= $(call env,SIDECAR_GRPC_HOST_PORT)
+TEMPO_IMAGE ?= $(call env,TEMPO_IMAGE)
+GRAFANA_IMAGE ?= $(call env,GRAFANA_IMAGE)
 # Kustomization `make k8s-apply` applies: deploy/k8s-overlays/keda or
 # deploy/k8s-overlays/hpa let an autoscaler run the workers (docs/autoscaling.md).
 K8S_DIR ?= deploy/k8s
@@ -69,16 +80,31 @@ help: ## Show this list
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: up
-up: ## Build and start the lab in Docker (sidecar, workers, Prometheus, Tempo, Grafana)
+up: ## Build and start the lab in Docker (sidecar, workers, Prometheus, Tempo, Grafana); MODE=credit for credit workers
 	$(need-docker)
-	$(COMPOSE) up -d --build
-	@echo
-	@echo "  Grafana     http://127.0.0.1:$(GRAFANA_PORT)/d/backlog-lab"
-	@echo "  Prometheus  http://127.0.0.1:$(PROMETHEUS_PORT)/targets"
-	@echo "  Tempo       http://127.0.0.1:$(TEMPO_PORT)/ready"
-	@echo "  Sidecar     $(if $(SIDECAR_GRPC_HOST_PORT),127.0.0.1:$(SIDECAR_GRPC_HOST_PORT) (gRPC),$$($(COMPOSE) port sidecar 50051) (gRPC; RabbitMQ UI http://127.0.0.1:$(call env,RABBITMQ_MANAGEMENT_PORT)))"
-	@echo
-	@echo "  make scale N=5    more workers     make burst N=500   a burst      make logs SERVICE=worker    make down"
+	@# Tempo and Grafana are for watching, not for the lab itself: when one's
+	@# image can be neither found nor pulled (an offline machine), start the
+	@# rest and say what is missing, rather than start nothing.
+	@set -e; services=$$($(COMPOSE) config --services); \
+	for pair in tempo=$(TEMPO_IMAGE) grafana=$(GRAFANA_IMAGE); do \
+	  service=$${pair%%=*}; image=$${pair#*=}; \
+	  $(DOCKER) image inspect "$$image" >/dev/null 2>&1 || $(DOCKER) pull -q "$$image" >/dev/null 2>&1 || { \
+	    case $$service in tempo) cost="no traces";; *) cost="no dashboards: query Prometheus instead";; esac; \
+	    echo "make up: image $$image is neither here nor pullable: starting without $$service ($$cost)." >&2; \
+	    services=$$(printf '%s\n' $$services | grep -vx "$$service"); }; \
+	done; \
+	echo "$(COMPOSE) up -d --build" $$services; \
+	$(COMPOSE) up -d --build $$services; \
+	echo; \
+	for service in $$services; do case $$service in \
+	  grafana) echo "  Grafana     http://127.0.0.1:$(GRAFANA_PORT)/d/backlog-lab" ;; \
+	  prometheus) echo "  Prometheus  http://127.0.0.1:$(PROMETHEUS_PORT)/targets" ;; \
+	  tempo) echo "  Tempo       http://127.0.0.1:$(TEMPO_PORT)/ready" ;; \
+	  rabbitmq) echo "  RabbitMQ    http://127.0.0.1:$(call env,RABBITMQ_MANAGEMENT_PORT) (guest/guest)" ;; \
+	esac; done; \
+	echo "  Sidecar     $(if $(SIDECAR_GRPC_HOST_PORT),127.0.0.1:$(SIDECAR_GRPC_HOST_PORT),$$($(COMPOSE) port sidecar 50051)) (gRPC)   workers in $${DELIVERY_MODE:-$(call env,DELIVERY_MODE)} mode"; \
+	echo; \
+	echo "  make scale N=5    more workers     make burst N=500   a burst      make logs SERVICE=worker    make down"
 
 .PHONY: down
 down: ## Stop the lab and remove its containers (data volumes stay; add -v by hand to drop them)
@@ -86,9 +112,13 @@ down: ## Stop the lab and remove its containers (data volumes stay; add -v by ha
 	$(COMPOSE) down --remove-orphans
 
 .PHONY: scale
-scale: ## Run N workers (make scale N=5); Prometheus finds new ones within 10 s
+scale: ## Run N workers (make scale N=5); new ones take the running workers' mode; Prometheus finds them within 10 s
 	$(need-docker)
-	$(COMPOSE) up -d --no-recreate --scale worker=$(N) worker
+	@# Without MODE, the new replicas get the mode the running ones have (a
+	@# plain `compose up` would read .env's and mix modes after `make up MODE=credit`).
+	@mode=$${DELIVERY_MODE:-$$($(COMPOSE) exec -T worker printenv DELIVERY_MODE 2>/dev/null)}; \
+	  echo "$(COMPOSE) up -d --no-recreate --scale worker=$(N) worker   (DELIVERY_MODE=$${mode:-from .env})"; \
+	  env $${mode:+DELIVERY_MODE=$$mode} $(COMPOSE) up -d --no-recreate --scale worker=$(N) worker
 
 .PHONY: burst
 burst: ## Publish a burst into the running stack (500, or make burst N=800; PRIORITY=2 for high priority)
@@ -106,7 +136,7 @@ logs: ## Follow the logs (make logs SERVICE=sidecar for one service)
 	$(COMPOSE) logs -f --tail=100 $(SERVICE)
 
 .PHONY: lab
-lab: ## Run the sidecar and workers as local processes, without Docker
+lab: ## Run the sidecar and workers as local processes, without Docker (make lab WORKERS=3 MODE=credit)
 	npm run lab
 
 .PHONY: test

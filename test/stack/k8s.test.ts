@@ -233,10 +233,10 @@ test('Prometheus in Kubernetes finds its config and every alert rule where its v
   }
 });
 
-test('Prometheus in Kubernetes scrapes what the compose one scrapes, but for the workers\' Service name', () => {
+test('Prometheus in Kubernetes scrapes what the compose one scrapes, but for the workers\' Service names', () => {
   const jobs = (file: string): unknown => {
     const config = asRecord(parseYaml(readFileSync(path.join(ROOT, file), 'utf8')) as unknown, file);
-    return JSON.parse(JSON.stringify(config.scrape_configs).replaceAll('"worker-metrics"', '"worker"')) as unknown;
+    return JSON.parse(JSON.stringify(config.scrape_configs).replaceAll('"worker-metrics"', '"worker"').replaceAll('"worker-python-metrics"', '"worker-python"')) as unknown;
   };
   assert.deepEqual(jobs('deploy/k8s/prometheus.yml'), jobs('deploy/prometheus/prometheus.yml'));
 });

@@ -45,7 +45,7 @@ function hostPorts(definition: JsonRecord): [string, string][] {
 }
 
 test('Compose accepts docker-compose.rabbitmq.yml on top of docker-compose.yml and adds a rabbitmq service', () => {
-  assert.deepEqual(Object.keys(asRecord(composeConfig().services, 'services')).sort(), ['grafana', 'prometheus', 'rabbitmq', 'sidecar', 'tempo', 'worker']);
+  assert.deepEqual(Object.keys(asRecord(composeConfig().services, 'services')).sort(), ['grafana', 'prometheus', 'rabbitmq', 'sidecar', 'tempo', 'worker', 'worker-python']);
 });
 
 test('the rabbitmq service: the image .env pins, a named volume for its data, the lab\'s config, a healthcheck and a memory limit', () => {
