@@ -3,7 +3,8 @@
  * when installed, else the `docker compose` plugin. No Docker daemon needed.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -159,4 +160,48 @@ test('Prometheus mounts deploy/prometheus where its config file is, so rule_file
   assert.ok(mount, `nothing is mounted at ${configDir}: ${JSON.stringify(mounts)}`);
   assert.equal(path.resolve(ROOT, mount.source), path.join(ROOT, 'deploy/prometheus'));
   assert.ok(mount.readOnly, 'the config folder is mounted read-only');
+});
+
+test('MODE= sets every worker\'s DELIVERY_MODE for make up, scale and lab; a bad one stops make and names it', () => {
+  const printed = runToolOk('make', ['-s', '--eval', 'show: ; @echo "[$$DELIVERY_MODE]"', 'show', 'MODE=credit']);
+  assert.equal(printed.trim(), '[credit]');
+  const bad = runTool('make', ['-n', 'up', 'MODE=push']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /MODE must be stream, credit or poll, got 'push'/);
+});
+
+test('make up starts every service whose image it can have, and names the ones it leaves out', () => {
+  // Stand-ins for docker and compose that record what make asks of them:
+  // the Tempo image is missing and cannot be pulled, everything else is there.
+  const bin = mkdtempSync(path.join(tmpdir(), 'make-up-'));
+  try {
+    const log = path.join(bin, 'calls.log');
+    writeFileSync(path.join(bin, 'docker'), [
+      '#!/bin/sh',
+      `echo "docker $*" >> ${log}`,
+      'case "$1 $2" in',
+      '  "image inspect") case "$3" in grafana/tempo:*) exit 1 ;; esac ;;',
+      '  "pull -q") exit 1 ;;',
+      'esac',
+      'exit 0',
+    ].join('\n'), { mode: 0o755 });
+    writeFileSync(path.join(bin, 'compose'), [
+      '#!/bin/sh',
+      `echo "compose $*" >> ${log}`,
+      'case "$1" in',
+      `  config) printf '%s\\n' ${SERVICES.join(' ')} ;;`,
+      'esac',
+      'exit 0',
+    ].join('\n'), { mode: 0o755 });
+    const result = runTool('make', ['up', `DOCKER=${path.join(bin, 'docker')}`, `COMPOSE=${path.join(bin, 'compose')}`]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /image grafana\/tempo:\S+ is neither here nor pullable: starting without tempo \(no traces\)/);
+    assert.doesNotMatch(result.stderr, /without grafana/);
+    const up = readFileSync(log, 'utf8').split('\n').find((line) => line.startsWith('compose up'));
+    assert.equal(up, `compose up -d --build ${SERVICES.filter((name) => name !== 'tempo').join(' ')}`);
+    assert.match(result.stdout, /Grafana {5}http:\/\/127\.0\.0\.1:\d+\/d\/backlog-lab/);
+    assert.doesNotMatch(result.stdout, /Tempo {7}http/);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
