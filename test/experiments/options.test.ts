@@ -10,7 +10,7 @@ test('with no flags the runner plans every scenario in every mode, stack and que
   assert.equal(o.profile, 'default');
   assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'autoscale', 'size-sweep']);
   assert.deepEqual(o.modes, ['stream', 'credit-1', 'credit-10', 'poll']);
-  assert.deepEqual(o.stacks, ['grpc-js']);
+  assert.deepEqual(o.stacks, ['grpc-js', 'c-core']);
   assert.deepEqual(o.queues, ['memory']);
   assert.equal(o.outDir, '/repo/reports/experiment-20261123-210509');
   assert.equal(o.outAbsolute, false);
@@ -40,9 +40,9 @@ test('bad flags are refused with a message that names what is accepted', () => {
   refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, autoscale, size-sweep/);
   refuses(['--mode', 'credit-5'], /--mode: unknown value 'credit-5'; choose from: stream, credit-1, credit-10, poll/);
   refuses(['--mode', ''], /--mode needs a comma-separated list/);
-  refuses(['--stack', 'c-core'], /--stack: unknown value 'c-core'; choose from: grpc-js/);
+  refuses(['--stack', 'grpc-go'], /--stack: unknown value 'grpc-go'; choose from: grpc-js, c-core/);
   refuses(['--queue', 'rabbitmq'], /--queue: unknown value 'rabbitmq'; choose from: memory/);
-  refuses(['--stack', ''], /--stack needs a comma-separated list from: grpc-js/);
+  refuses(['--stack', ''], /--stack needs a comma-separated list from: grpc-js, c-core/);
   refuses(['--fast'], /Unknown option '--fast'/);
   refuses(['--out', ''], /--out needs a directory/);
   refuses(['--rerender'], /--rerender needs --out/);
