@@ -78,9 +78,13 @@ export const grownWindow: SweepModel<'grown-window'> = {
     if (others.length > 0) {
       parts.push(`At the same size, ${others.map((p) => `${settingLabel(p.setting)}: ${count(p.measured)} (window ${count(p.prediction.window)} bytes, predicted ${count(p.prediction.centre)})`).join('; ')}.`);
     }
-    const worst = Math.max(...run.points.map((p) => Math.abs(p.deviation)));
+    const b = run.constants.serverBuffer;
+    const inside = run.points.filter((p) => p.measured >= p.prediction.low && p.measured <= p.prediction.high).length;
+    // Where the window holds few messages the sidecar's 1..B is most of the range, and the centre says little.
+    const windowBound = run.points.filter((p) => p.prediction.client >= 10 * b);
+    const worst = Math.max(0, ...windowBound.map((p) => Math.abs(p.deviation)));
     const held = run.points.map((p) => p.inSidecar);
-    parts.push(`Over all ${run.points.length} points the prediction from the window read on the same connection was within ${percent(worst)} of the measurement, and the sidecar itself held ${Math.min(...held)} to ${Math.max(...held)} of the messages in transit (B = ${run.constants.serverBuffer}): C-core holds nothing outside its window, so what decides its backlog is how far the window grew.`);
+    parts.push(`${inside} of ${run.points.length} measurements fall inside the range predicted from the window read on the same connection${windowBound.length > 0 ? `, and where the window holds ${10 * b} messages or more they are within ${percent(worst)} of its centre` : ''}. The sidecar itself held ${Math.min(...held)} to ${Math.max(...held)} of the messages in transit (B = ${b}): C-core holds nothing outside its window, so what decides its backlog is how far the window grew.`);
     const shrink = smallestWindow(run);
     if (shrink) parts.push(shrink);
     return `**The model (\`${run.variant.stack}\`).** ${parts.join(' ')} Only credits bound it by count.`;
@@ -94,5 +98,5 @@ function smallestWindow(run: Run): string | undefined {
   const sorted = [...at].sort((a, b) => a.prediction.window - b.prediction.window);
   const [small, large] = [sorted[0], sorted.at(-1)];
   if (!small || !large || small === large) return undefined;
-  return `At 1000 bytes with BDP off, a ${count(small.prediction.window)}-byte window held ${count(small.measured)} and a ${count(large.prediction.window)}-byte one ${count(large.measured)}.`;
+  return `At 1000 bytes with BDP off, a ${count(small.prediction.window)}-byte window held ${count(small.measured)} and a ${count(large.prediction.window)}-byte one ${count(large.measured)}: unlike grpc-js, whose call and stream buffers stay whatever the window, a smaller window takes the count down to little more than the sidecar's 1..${run.constants.serverBuffer}.`;
 }
