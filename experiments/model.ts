@@ -2,7 +2,7 @@
  * The backlog model of docs/design.md#the-backlog-model: how many messages a `stream` worker that
  * has stopped reading can have in transit,
  *
- *   Q + (H + W) / (S + 5)   on the client, plus 1..B on the server,
+ *   Q + (H + W) / M   on the client, plus 1..B on the server,
  *
  * with every constant read from the Node and grpc-js that run the lab rather
  * than typed in:
@@ -21,9 +21,11 @@
  * - B: the server call (an object-mode Writable) takes this many messages
  *   before `write()` returns false and the sidecar waits for 'drain'. Read
  *   from a real grpc-js server call (`writableHighWaterMark`).
- * - S + 5: a gRPC message on the wire is a 5-byte prefix and the payload;
- *   the Delivery's other fields (id, timestamps, trace context) add a few
- *   dozen bytes, which the model leaves out as docs/design.md does.
+ * - M: a gRPC message on the wire is a 5-byte prefix and the encoded
+ *   Delivery: the payload S plus a few dozen bytes of id, timestamps,
+ *   attempt and ack id (about 70 for 100-byte payloads here). The size sweep
+ *   counts M on the wire (experiments/lib/frame-tap.ts); S + 5 is its lower
+ *   bound.
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -54,7 +56,7 @@ export interface WindowReading {
 }
 
 export interface Prediction {
-  /** Q + (H + W) / (S + 5): what the client side can hold. */
+  /** Q + (H + W) / M: what the client side can hold. */
   readonly client: number;
   /**
    * The server holds 1..B more: the sidecar writes until write() says no (B
@@ -70,9 +72,9 @@ export interface Prediction {
   readonly total: number;
 }
 
-/** The backlog model (docs/design.md#the-backlog-model) for payload size S and stream window W. */
-export function predictInTransit(constants: Pick<TransportConstants, 'q' | 'h' | 'serverBuffer'>, payloadBytes: number, streamWindow: number): Prediction {
-  const client = constants.q + (constants.h + streamWindow) / (payloadBytes + 5);
+/** The backlog model (docs/design.md#the-backlog-model) for messages of M bytes on the wire and stream window W. */
+export function predictInTransit(constants: Pick<TransportConstants, 'q' | 'h' | 'serverBuffer'>, wireBytes: number, streamWindow: number): Prediction {
+  const client = constants.q + (constants.h + streamWindow) / wireBytes;
   const serverMin = 1;
   const serverMax = constants.serverBuffer;
   return { client, serverMin, serverMax, centre: client + (serverMin + serverMax) / 2, total: client + serverMax };

@@ -13,7 +13,7 @@ import type { QueueId } from './variants/queues.ts';
 import type { StackId } from './variants/stacks.ts';
 import type { Variant, VariantKey } from './variants/variant.ts';
 
-export const RESULTS_SCHEMA = 'grpc-backlog-lab/experiment-results/2';
+export const RESULTS_SCHEMA = 'grpc-backlog-lab/experiment-results/3';
 
 export interface Results {
   readonly schema: typeof RESULTS_SCHEMA;

@@ -25,6 +25,8 @@ export type Env = Readonly<Record<string, string | number | undefined>>;
 export interface SidecarHandle {
   readonly proc: ServiceProcess;
   readonly address: string;
+  /** The port of `address`: where a relay in front of the sidecar connects (the size sweep's frame tap). */
+  readonly grpcPort: number;
   readonly metricsPort: number;
   readonly admin: AdminClient;
 }
@@ -105,7 +107,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     throw error;
   }
   const address = proc.address;
-  const sidecar: SidecarHandle = { proc, address, metricsPort: proc.metricsPort, admin: createAdminClient(address) };
+  const sidecar: SidecarHandle = { proc, address, grpcPort: proc.grpcPort, metricsPort: proc.metricsPort, admin: createAdminClient(address) };
   const workers: WorkerHandle[] = [];
 
   const startWorker = async (id: string, role: string, delayMs: number, env: Env = {}): Promise<WorkerHandle> => {

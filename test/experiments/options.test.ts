@@ -40,7 +40,7 @@ test('bad flags are refused with a message that names what is accepted', () => {
   refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, autoscale, size-sweep, sizing/);
   refuses(['--mode', 'credit-5'], /--mode: unknown value 'credit-5'; choose from: stream, credit-1, credit-10, poll/);
   refuses(['--mode', ''], /--mode needs a comma-separated list/);
-  refuses(['--stack', 'go'], /--stack: unknown value 'go'; choose from: grpc-js, c-core/);
+  refuses(['--stack', 'grpc-go'], /--stack: unknown value 'grpc-go'; choose from: grpc-js, c-core/);
   refuses(['--queue', 'rabbitmq'], /--queue: unknown value 'rabbitmq'; choose from: memory/);
   refuses(['--stack', ''], /--stack needs a comma-separated list from: grpc-js, c-core/);
   refuses(['--fast'], /Unknown option '--fast'/);
