@@ -98,7 +98,7 @@ logs: ## Follow the logs (make logs SERVICE=sidecar for one service)
 	$(COMPOSE) logs -f --tail=100 $(SERVICE)
 
 .PHONY: lab
-lab: ## Run the sidecar and workers as local processes, without Docker
+lab: ## Run the sidecar and workers as local processes, without Docker (QUEUE=rabbitmq SIDECARS=2 or TOPOLOGY=per-pod)
 	npm run lab
 
 .PHONY: test

@@ -46,6 +46,18 @@ for (const [mode, env] of [['stream', {}], ['credit', { PREFETCH: 5 }], ['poll',
   });
 }
 
+test('the built-in producer\'s burst waits for the broker connection: every message of PRODUCER_BURST arrives', async () => {
+  const name = freshQueue('burst');
+  // Not waiting for the connection here: the burst is due at start-up, before the sidecar has connected.
+  const lab = await startInProcessLab(rabbitEnv(broker, name, { PRODUCER_BURST: 50, QUEUE_PREFETCH: 10 }));
+  const worker = await lab.worker('w', { DELIVERY_MODE: 'credit', PREFETCH: 5, PROCESSING_DELAY_MS: 0 });
+  await waitFor('the burst processed', () => (worker.processedIds().length >= 50 ? true : undefined), 30_000);
+  assert.equal(new Set(worker.processedIds()).size, 50);
+  assert.ok(!lab.logs.some((r) => r.msg === 'producer could not publish'), 'the producer published before the broker was there');
+  const stats = await lab.admin.stats();
+  assert.equal(num(stats.totals?.published), 50);
+});
+
 test('priority through the broker: behind a low-priority backlog larger than the sidecar\'s prefetch, high-priority messages are processed next', async () => {
   const name = freshQueue('priority');
   // The backlog is mostly in the broker: the sidecar holds 5 of it.

@@ -1,8 +1,10 @@
 /**
  * The built-in producer: an initial burst, then a steady rate, with a share
  * of high-priority messages. Off unless PRODUCER_RATE or PRODUCER_BURST is
- * set. It ticks every 10 ms and publishes what the rate owes since the last
- * tick, so rates above 100 msg/s do not need a timer per message.
+ * set. The burst goes out once the queue can take it (a broker behind the
+ * sidecar connects after start). It ticks every 10 ms and publishes what
+ * the rate owes since the last tick, so rates above 100 msg/s do not need a
+ * timer per message.
  */
 import { randomFillSync } from 'node:crypto';
 import { errorMessage } from '@backlog-lab/common/errors';
@@ -47,18 +49,31 @@ export function createProducer(dispatcher: Dispatcher, ids: MessageIds, options:
   };
   return {
     start() {
-      for (let left = options.burst; left > 0; left -= BURST_BATCH) publish(Math.min(left, BURST_BATCH));
-      if (options.rate <= 0) return;
+      let burst = options.burst;
+      const sendBurst = (): void => {
+        for (let left = burst; left > 0; left -= BURST_BATCH) publish(Math.min(left, BURST_BATCH));
+        burst = 0;
+      };
+      // A broker behind the sidecar is connected only some time after start
+      // (the memory queue at once): the burst waits for it, or it would fail.
+      if (dispatcher.queue.isReady()) sendBurst();
+      if (burst === 0 && options.rate <= 0) return;
       last = performance.now();
       timer = setInterval(() => {
+        const ready = dispatcher.queue.isReady() && !dispatcher.closed;
+        if (burst > 0 && ready) sendBurst();
+        if (options.rate <= 0) {
+          if (burst === 0) clearInterval(timer);
+          return;
+        }
         const now = performance.now();
         owed += ((now - last) / 1000) * options.rate;
         last = now;
         // A queue that cannot take messages (a broker that is down) gets none:
         // the producer stands for upstream clients, which would fail too.
-        if (!dispatcher.queue.isReady()) owed = 0;
+        if (!ready) owed = 0;
         const due = Math.floor(owed);
-        if (due > 0 && !dispatcher.closed) {
+        if (due > 0) {
           owed -= due;
           publish(due);
         }
