@@ -16,6 +16,7 @@ import { priority } from './priority.ts';
 import { scaleOut } from './scale-out.ts';
 import type { Scenario } from './scenario.ts';
 import { sizeSweep } from './size-sweep.ts';
+import { topology } from './topology.ts';
 
 export const SCENARIOS = {
   'hoard': hoard,
@@ -23,6 +24,7 @@ export const SCENARIOS = {
   'priority': priority,
   'kill': kill,
   'size-sweep': sizeSweep,
+  'topology': topology,
 };
 
 type Registered = typeof SCENARIOS;

@@ -13,21 +13,30 @@ import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import type { Results } from '../../experiments/results.ts';
 import type { ParamsOf, RunOf, ScenarioId } from '../../experiments/scenarios/index.ts';
 import type { ModeId } from '../../experiments/variants/modes.ts';
+import type { TopologyPart } from '../../experiments/scenarios/topology.ts';
 import { variantKey } from '../../experiments/variants/variant.ts';
 
 const outDir = mkdtempSync(join(tmpdir(), 'experiment-quick-'));
+const topologyDir = mkdtempSync(join(tmpdir(), 'experiment-quick-topology-'));
 let results: Results;
+let topologyResults: Results;
 let passed = true;
 
 before(async () => {
   const { code, output } = await runScript(['experiments/run.ts', '--quick', '--scenario', 'hoard,kill,size-sweep', '--out', outDir]);
   assert.equal(code, 0, `the runner failed:\n${output}`);
   results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
-}, { timeout: 10 * 60_000 });
+  // RabbitMQ behind the sidecars: two modes keep it short (a node of the runner's own, ~6 s to start).
+  const topology = await runScript(['experiments/run.ts', '--quick', '--scenario', 'topology', '--mode', 'stream,credit-10', '--out', topologyDir]);
+  assert.equal(topology.code, 0, `the runner failed on the topology scenario:\n${topology.output}`);
+  topologyResults = JSON.parse(readFileSync(join(topologyDir, 'results.json'), 'utf8')) as Results;
+}, { timeout: 15 * 60_000 });
 
 after(() => {
-  if (passed) rmSync(outDir, { recursive: true, force: true });
-  else process.stderr.write(`experiment output kept in ${outDir}\n`);
+  for (const dir of [outDir, topologyDir]) {
+    if (passed) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`experiment output kept in ${dir}\n`);
+  }
 });
 
 const check = (name: string, fn: () => void): void => {
@@ -53,6 +62,17 @@ const paramsOf = <K extends ScenarioId>(id: K): ParamsOf<K> => {
   return params;
 };
 const hoard = (mode: ModeId): RunOf<'hoard'> => runOf('hoard', mode);
+/** The topology scenario's two parts in one mode: it runs on RabbitMQ whatever --queue says. */
+const topologyParts = (mode: ModeId): { shared: TopologyPart; perPod: TopologyPart } => {
+  const run = topologyResults.scenarios.topology?.runs[variantKey({ mode, stack: 'grpc-js', queue: 'rabbitmq' })];
+  assert.ok(run, `no topology run for ${mode}`);
+  const shared = run.parts.find((p) => p.topology === 'shared');
+  const perPod = run.parts.find((p) => p.topology === 'per-pod');
+  assert.ok(shared && perPod, `${mode}: a topology is missing`);
+  return { shared, perPod };
+};
+const sumOf = (values: Readonly<Record<string, number>>): number => Object.values(values).reduce((n, v) => n + v, 0);
+const sidecarSum = (p: TopologyPart, field: 'unacked' | 'buffered'): number => Object.values(p.hold.sidecars).reduce((n, s) => n + s[field], 0);
 const kill = (mode: ModeId): RunOf<'kill'> => runOf('kill', mode);
 
 check('hoard, stream: the slow worker holds the messages and the later workers process none of them', () => {
@@ -138,6 +158,45 @@ check('the report\'s links to the repository\'s docs resolve from wherever it wa
   assert.ok(targets.includes(join(REPO_ROOT, 'docs/experiments.md')), `no working link to docs/experiments.md among ${targets.join(', ')}`);
   // docs/design.md is linked before it exists; every link must still land in the repository's docs/.
   for (const t of targets) assert.ok(t.startsWith(join(REPO_ROOT, 'docs/')), `${t} is outside the repository's docs`);
+});
+
+check('topology, stream (upstream ack on dispatch): RabbitMQ shows nothing ready or unacked while the backlog is in transit, shared or per pod', () => {
+  for (const p of Object.values(topologyParts('stream'))) {
+    const inTransit = sumOf(p.hold.inTransit);
+    assert.ok(inTransit >= p.published / 2, `${p.topology}: only ${inTransit} of ${p.published} in transit at the hold`);
+    assert.equal(p.hold.brokerReady, 0, `${p.topology}: broker ready at the hold`);
+    assert.equal(p.hold.brokerUnacked, 0, `${p.topology}: broker unacked at the hold`);
+    assert.ok(p.whileInTransit.samples > 0 && p.whileInTransit.maxReady <= 2, `${p.topology}: broker readings while in transit ${JSON.stringify(p.whileInTransit)}`);
+  }
+});
+
+check('topology, stream: a dead pod loses what its worker had in transit, in either topology, and new workers get none of the backlog', () => {
+  const { shared, perPod } = topologyParts('stream');
+  for (const p of [shared, perPod]) {
+    assert.ok(p.lost >= 1 && p.lost <= p.victimInFlight, `${p.topology}: lost ${p.lost}, the victim held ${p.victimInFlight}`);
+    assert.equal(p.redelivered, 0);
+  }
+  assert.equal(shared.newcomersProcessed, 0);
+});
+
+check('topology, credit-10: the broker\'s unacked never exceeds the workers\' prefetch plus the sidecars\' buffers; per pod each sidecar holds its own prefetch', () => {
+  const { shared, perPod } = topologyParts('credit-10');
+  for (const p of [shared, perPod]) {
+    assert.equal(p.unackedAboveBound, 0, `${p.topology}: readings above the bound`);
+    const held = Object.keys(p.hold.inFlight).length * 10 + sidecarSum(p, 'buffered');
+    assert.ok(p.hold.brokerUnacked !== null && p.hold.brokerUnacked <= held, `${p.topology}: broker unacked ${p.hold.brokerUnacked} above ${held}`);
+    assert.equal(p.lost, 0, `${p.topology}: lost on pod death`);
+  }
+  // Two sidecars hold two prefetches upstream: the per-pod backlog hidden in sidecar buffers is the larger.
+  assert.ok(sidecarSum(perPod, 'unacked') > sidecarSum(shared, 'unacked'), `per-pod ${sidecarSum(perPod, 'unacked')}, shared ${sidecarSum(shared, 'unacked')}`);
+});
+
+check('the topology report has its section, its numbers and its chart', () => {
+  const report = readFileSync(join(topologyDir, 'report.md'), 'utf8');
+  assert.match(report, /## Topology: a shared sidecar or one per pod, on RabbitMQ/);
+  assert.match(report, /### Where the hidden backlog sits/);
+  assert.match(report, /\| `stream` \| per-pod \| 0 \/ 0 \|/);
+  for (const ext of ['svg', 'png']) assert.ok(existsSync(join(topologyDir, 'charts', `topology.${ext}`)), `charts/topology.${ext} missing`);
 });
 
 test('--rerender rewrites the same report from results.json', async () => {
