@@ -2,9 +2,9 @@
  * What the throughput benchmark runs side by side: two bare grpc-js
  * baselines, the sidecar with real zero-delay workers in every delivery mode
  * and at three telemetry levels, the sidecar with bare readers (no lab
- * worker) to separate the sidecar's own cost from the worker's, and bare
- * amqplib consumers of a RabbitMQ queue, what the sidecar with RabbitMQ
- * behind it is to be set against.
+ * worker) to separate the sidecar's own cost from the worker's, bare
+ * amqplib consumers of a RabbitMQ queue, and the sidecar with RabbitMQ
+ * behind it in every mode, set against those consumers at the same prefetch.
  */
 import type { DeliveryMode } from '@backlog-lab/common/modes';
 
@@ -31,13 +31,18 @@ export type ContenderKind =
   /** Sidecar + bare stream readers (no receipts, no worker code). */
   | 'lab-bare-reader'
   /** A RabbitMQ node of its own (the "server") + bare amqplib consumers acking each message at once. */
-  | 'rabbitmq-bare';
+  | 'rabbitmq-bare'
+  /** A RabbitMQ node of its own + the sidecar consuming it (QUEUE=rabbitmq) + real workers; the "server" is the sidecar and the node. */
+  | 'lab-rabbitmq';
 
 export interface ContenderSpec {
   readonly id: string;
   readonly kind: ContenderKind;
   readonly mode?: DeliveryMode;
+  /** credit: the workers' PREFETCH; rabbitmq-bare: each consumer's basic.qos. */
   readonly prefetch?: number;
+  /** lab-rabbitmq: the sidecar's QUEUE_PREFETCH (its basic.qos upstream). */
+  readonly queuePrefetch?: number;
   readonly telemetry?: Telemetry;
   /** The contender whose throughput and CPU this one is divided by. */
   readonly baseline?: string;
@@ -59,6 +64,25 @@ export function labId(mode: DeliveryMode, telemetry: Telemetry, prefetch?: numbe
   return `${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}/${telemetry}`;
 }
 
+/**
+ * The sidecar on RabbitMQ holds this many unacked upstream (QUEUE_PREFETCH),
+ * and is set against bare consumers with the same basic.qos.
+ */
+export const RABBITMQ_SIDECAR_PREFETCH = 1000;
+/** The credit workers' PREFETCH behind the sidecar on RabbitMQ. */
+export const RABBITMQ_CREDIT_PREFETCH = 100;
+
+export function rabbitmqLabId(mode: DeliveryMode, prefetch?: number): string {
+  return `rabbitmq/${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}`;
+}
+
+/** The stream contender a credit contender is also divided by: the same telemetry, the same queue. */
+export function streamOf(spec: ContenderSpec): string | undefined {
+  if (spec.mode !== 'credit') return undefined;
+  if (spec.kind === 'lab-rabbitmq') return rabbitmqLabId('stream');
+  return spec.telemetry === undefined ? undefined : labId('stream', spec.telemetry);
+}
+
 export function allContenders(): ContenderSpec[] {
   const specs: ContenderSpec[] = [
     { id: BARE_STREAM, kind: 'bare-stream', description: 'bare grpc-js server streaming, readers that only count' },
@@ -76,6 +100,12 @@ export function allContenders(): ContenderSpec[] {
   }
   for (const prefetch of RABBITMQ_PREFETCHES) {
     specs.push({ id: rabbitmqBareId(prefetch), kind: 'rabbitmq-bare', prefetch, description: `RabbitMQ (harness node), bare amqplib consumers with prefetch ${prefetch}, manual ack of each message, draining a backlog of persistent messages published beforehand` });
+  }
+  const onRabbit = `the sidecar on RabbitMQ (QUEUE_PREFETCH ${RABBITMQ_SIDECAR_PREFETCH}) draining a backlog of persistent messages published to the broker beforehand`;
+  for (const mode of ['stream', 'credit', 'poll'] as const) {
+    const prefetch = mode === 'credit' ? RABBITMQ_CREDIT_PREFETCH : undefined;
+    const workers = mode === 'stream' ? 'stream workers (upstream ack on dispatch)' : mode === 'credit' ? `credit workers with PREFETCH=${RABBITMQ_CREDIT_PREFETCH}` : 'poll workers';
+    specs.push({ id: rabbitmqLabId(mode, prefetch), kind: 'lab-rabbitmq', mode, prefetch, queuePrefetch: RABBITMQ_SIDECAR_PREFETCH, telemetry: 'shipped', baseline: rabbitmqBareId(RABBITMQ_SIDECAR_PREFETCH), description: `${onRabbit}, ${workers}` });
   }
   return specs;
 }
