@@ -58,6 +58,21 @@ test('the built-in producer\'s burst waits for the broker connection: every mess
   assert.equal(num(stats.totals?.published), 50);
 });
 
+test('QUEUE_CONSUME=false: a publish-only sidecar (the per-pod topology\'s producer) serves, publishes, and holds nothing of the queue', async () => {
+  const name = freshQueue('publish-only');
+  const producer = await sidecarOn(name, { QUEUE_CONSUME: 'false', PRODUCER_BURST: 30 });
+  await untilBroker(broker, name, '30 ready and no consumer', (c) => c.ready === 30 && c.unacked === 0 && c.consumers === 0);
+  await producer.admin.publishMany(10, { idPrefix: 'p' });
+  const consumer = await sidecarOn(name, { QUEUE_PREFETCH: 10 });
+  const worker = await consumer.worker('w', { DELIVERY_MODE: 'credit', PREFETCH: 5, PROCESSING_DELAY_MS: 0 });
+  await waitFor('all 40 processed by the consuming sidecar', () => (worker.processedIds().length >= 40 ? true : undefined), 30_000);
+  const stats = await producer.admin.stats();
+  assert.equal(num(stats.totals?.published), 40);
+  assert.equal(num(stats.upstream?.unacked), 0);
+  assert.equal(num(stats.totals?.dispatched), 0);
+  assert.ok(producer.logs.some((r) => r.msg === 'connected to RabbitMQ; publishing only (QUEUE_CONSUME=false)'));
+});
+
 test('priority through the broker: behind a low-priority backlog larger than the sidecar\'s prefetch, high-priority messages are processed next', async () => {
   const name = freshQueue('priority');
   // The backlog is mostly in the broker: the sidecar holds 5 of it.
