@@ -46,6 +46,14 @@ export SIDECAR_GRPC_HOST_PORT :=
 export SIDECAR_METRICS_HOST_PORT :=
 K8S_DIR := deploy/k8s-rabbitmq
 endif
+# TOPOLOGY=per-pod: a sidecar in every worker pod, RabbitMQ as their queue
+# (deploy/k8s-per-pod; docs/rabbitmq.md#topologies), for k8s-apply and
+# k8s-delete; `make lab TOPOLOGY=per-pod QUEUE=rabbitmq` for local processes.
+# Compose has no pods to put a pair in (docs/rabbitmq.md says why).
+TOPOLOGY ?= shared
+ifeq ($(TOPOLOGY),per-pod)
+K8S_DIR := deploy/k8s-per-pod
+endif
 
 IMAGE_BASE := $(if $(REGISTRY),$(REGISTRY)/,)$(IMAGE_PREFIX)
 SERVICES := sidecar worker
