@@ -173,7 +173,7 @@ test('stream with STREAM_UPSTREAM_ACK=receipt: the broker\'s unacked is what the
   assert.ok(agreed.broker.ready >= 300 - prefetch - agreed.acked, `ready ${agreed.broker.ready}, acked ${agreed.acked}`);
 });
 
-test('a broker restart mid-run loses nothing in credit and poll: every published id is processed, duplicates at most what was unacked', async (t) => {
+test('a broker that crashes mid-run and comes back loses nothing in credit and poll: every published id is processed; duplicates are counted', async (t) => {
   const name = freshQueue('restart');
   const lab = await sidecarOn(name, { QUEUE_PREFETCH: 20 });
   const workers = [
@@ -181,21 +181,25 @@ test('a broker restart mid-run loses nothing in credit and poll: every published
     await lab.worker('r-poll', { DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 10 }),
   ];
   const published = await lab.admin.publishMany(400, { idPrefix: 'restart' });
-  await waitFor('some processed before the restart', () => (processedBy(workers).length >= 40 ? true : undefined), 30_000);
+  await waitFor('some processed before the crash', () => (processedBy(workers).length >= 40 ? true : undefined), 30_000);
   const before = processedBy(workers).length;
-  // Graceful (SIGTERM): the broker writes the acks it has before it stops. After
-  // a crash (SIGKILL) acks it had not written yet are redone too, so more than
-  // the prefetch can come twice (51 of 400 in one try here).
+  // SIGKILL, then the same node on the same ports and data. Confirmed
+  // persistent messages survive; acks the broker had not written yet are
+  // redone, so duplicates can exceed what the sidecar held (queue-level
+  // tests cover the graceful restart; rabbitmq-queue.test.ts).
+  await broker.kill();
   await broker.restart();
   await waitFor('every published id processed', () => {
     const seen = new Set(processedBy(workers));
     return published.every((id) => seen.has(id)) ? true : undefined;
   }, 90_000, 100);
   const twice = duplicates(processedBy(workers));
-  t.diagnostic(`${before} processed before the restart; ${twice.length} processed twice`);
-  assert.ok(before < 400, 'the restart came after the end of the run');
-  // Only what the sidecar held unacked when the connection broke can come twice: its prefetch.
-  assert.ok(twice.length <= 20, `${twice.length} processed twice, more than the sidecar's prefetch`);
+  t.diagnostic(`${before} processed before the crash; ${twice.length} processed twice`);
+  assert.ok(before < 400, 'the crash came after the end of the run');
+  // Only what was touched before the crash can come twice: what was processed
+  // (its ack may be redone) and what the sidecar held, a prefetch or two of it
+  // (the 20 it held when counted, and what it was given for acks on their way).
+  assert.ok(twice.length <= before + 2 * 20, `${twice.length} processed twice: more than was processed or held before the crash (${before})`);
   assert.ok(lab.logs.some((r) => r.msg === 'lost RabbitMQ; reconnecting'));
   assert.ok(lab.logs.some((r) => r.msg === 'queue not ready; health NOT_SERVING'));
   await untilBroker(broker, name, 'nothing left', (c) => c.ready === 0 && c.unacked === 0, 30_000);
