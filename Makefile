@@ -60,6 +60,14 @@ export SIDECAR_GRPC_HOST_PORT :=
 export SIDECAR_METRICS_HOST_PORT :=
 K8S_DIR := deploy/k8s-rabbitmq
 endif
+# TOPOLOGY=per-pod: a sidecar in every worker pod, RabbitMQ as their queue
+# (deploy/k8s-per-pod; docs/rabbitmq.md#topologies), for k8s-apply and
+# k8s-delete; `make lab TOPOLOGY=per-pod QUEUE=rabbitmq` for local processes.
+# Compose has no pods to put a pair in (docs/rabbitmq.md says why).
+TOPOLOGY ?= shared
+ifeq ($(TOPOLOGY),per-pod)
+K8S_DIR := deploy/k8s-per-pod
+endif
 
 IMAGE_BASE := $(if $(REGISTRY),$(REGISTRY)/,)$(IMAGE_PREFIX)
 SERVICES := sidecar worker worker-python
@@ -136,7 +144,7 @@ logs: ## Follow the logs (make logs SERVICE=sidecar for one service)
 	$(COMPOSE) logs -f --tail=100 $(SERVICE)
 
 .PHONY: lab
-lab: ## Run the sidecar and workers as local processes, without Docker (make lab WORKERS=3 MODE=credit)
+lab: ## Run the sidecar and workers as local processes, without Docker (make lab WORKERS=3 MODE=credit; QUEUE=rabbitmq SIDECARS=2 or TOPOLOGY=per-pod)
 	npm run lab
 
 .PHONY: test

@@ -2,9 +2,9 @@
  * What the throughput benchmark runs side by side: two bare grpc-js
  * baselines, the sidecar with real zero-delay workers in every delivery mode
  * and at three telemetry levels, the sidecar with bare readers (no lab
- * worker) to separate the sidecar's own cost from the worker's, and bare
- * amqplib consumers of a RabbitMQ queue, what the sidecar with RabbitMQ
- * behind it is to be set against.
+ * worker) to separate the sidecar's own cost from the worker's, bare
+ * amqplib consumers of a RabbitMQ queue, and the sidecar with RabbitMQ
+ * behind it in every mode, set against those consumers at the same prefetch.
  */
 import type { DeliveryMode } from '@backlog-lab/common/modes';
 import type { Stack } from '@backlog-lab/harness/lab-services';
@@ -34,13 +34,18 @@ export type ContenderKind =
   /** A RabbitMQ node of its own (the "server") + bare amqplib consumers acking each message at once. */
   | 'rabbitmq-bare'
   /** Sidecar + bare grpcio stream readers (C-core, bench/baseline/grpcio-stream-reader.py). */
-  | 'lab-bare-grpcio-reader';
+  | 'lab-bare-grpcio-reader'
+  /** A RabbitMQ node of its own + the sidecar consuming it (QUEUE=rabbitmq) + real workers; the "server" is the sidecar and the node. */
+  | 'lab-rabbitmq';
 
 export interface ContenderSpec {
   readonly id: string;
   readonly kind: ContenderKind;
   readonly mode?: DeliveryMode;
+  /** credit: the workers' PREFETCH; rabbitmq-bare: each consumer's basic.qos. */
   readonly prefetch?: number;
+  /** lab-rabbitmq: the sidecar's QUEUE_PREFETCH (its basic.qos upstream). */
+  readonly queuePrefetch?: number;
   readonly telemetry?: Telemetry;
   /** The lab workers' client stack; grpc-js unless said. */
   readonly stack?: Stack;
@@ -64,6 +69,25 @@ export function rabbitmqBareId(prefetch: number): string {
 
 export function labId(mode: DeliveryMode, telemetry: Telemetry, prefetch?: number): string {
   return `${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}/${telemetry}`;
+}
+
+/**
+ * The sidecar on RabbitMQ holds this many unacked upstream (QUEUE_PREFETCH),
+ * and is set against bare consumers with the same basic.qos.
+ */
+export const RABBITMQ_SIDECAR_PREFETCH = 1000;
+/** The credit workers' PREFETCH behind the sidecar on RabbitMQ. */
+export const RABBITMQ_CREDIT_PREFETCH = 100;
+
+export function rabbitmqLabId(mode: DeliveryMode, prefetch?: number): string {
+  return `rabbitmq/${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}`;
+}
+
+/** The stream contender a credit contender is also divided by: the same telemetry, the same queue. */
+export function streamOf(spec: ContenderSpec): string | undefined {
+  if (spec.mode !== 'credit') return undefined;
+  if (spec.kind === 'lab-rabbitmq') return rabbitmqLabId('stream');
+  return spec.telemetry === undefined ? undefined : labId('stream', spec.telemetry);
 }
 
 export function allContenders(): ContenderSpec[] {
@@ -91,6 +115,12 @@ export function allContenders(): ContenderSpec[] {
   specs.push({ id: 'c-core-stream/off', kind: 'lab', stack: 'c-core', mode: 'stream', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Subscribe, Python (C-core) stream workers' });
   specs.push({ id: 'c-core-credit-100/off', kind: 'lab', stack: 'c-core', mode: 'credit', prefetch: 100, telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Consume, Python (C-core) credit workers with PREFETCH=100' });
   specs.push({ id: 'c-core-poll/off', kind: 'lab', stack: 'c-core', mode: 'poll', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Pull + Ack, Python (C-core) poll workers' });
+  const onRabbit = `the sidecar on RabbitMQ (QUEUE_PREFETCH ${RABBITMQ_SIDECAR_PREFETCH}) draining a backlog of persistent messages published to the broker beforehand`;
+  for (const mode of ['stream', 'credit', 'poll'] as const) {
+    const prefetch = mode === 'credit' ? RABBITMQ_CREDIT_PREFETCH : undefined;
+    const workers = mode === 'stream' ? 'stream workers (upstream ack on dispatch)' : mode === 'credit' ? `credit workers with PREFETCH=${RABBITMQ_CREDIT_PREFETCH}` : 'poll workers';
+    specs.push({ id: rabbitmqLabId(mode, prefetch), kind: 'lab-rabbitmq', mode, prefetch, queuePrefetch: RABBITMQ_SIDECAR_PREFETCH, telemetry: 'shipped', baseline: rabbitmqBareId(RABBITMQ_SIDECAR_PREFETCH), description: `${onRabbit}, ${workers}` });
+  }
   return specs;
 }
 

@@ -5,7 +5,7 @@
  * round's baseline, then the median of those), so drift of the machine
  * between rounds cancels instead of widening the spread.
  */
-import type { ContenderSpec } from './contenders.ts';
+import { streamOf, type ContenderSpec } from './contenders.ts';
 import type { MemoryReadingRecord, MemoryRuns } from './memory.ts';
 import { summarize, type Summary } from './lib/summary.ts';
 
@@ -78,7 +78,8 @@ export function throughputResults(specs: readonly ContenderSpec[], runs: Readonl
   return specs.map((spec) => {
     const own = runs.get(spec.id) ?? [];
     const base = spec.baseline === undefined ? undefined : runs.get(spec.baseline);
-    const stream = spec.mode === 'credit' && spec.telemetry ? runs.get(`stream/${spec.telemetry}`) : undefined;
+    const streamId = streamOf(spec);
+    const stream = streamId === undefined ? undefined : runs.get(streamId);
     return {
       id: spec.id,
       kind: spec.kind,
@@ -210,7 +211,8 @@ const TELEMETRY_TITLES: Record<string, string> = {
 };
 
 function throughputRow(r: ThroughputResult): string {
-  const name = r.telemetry === null ? `**${r.id}**` : r.id.split('/')[0] ?? r.id;
+  // Rows of one telemetry group differ by their first part; the others are named in full.
+  const name = r.telemetry === null || r.kind === 'lab-rabbitmq' ? `**${r.id}**` : r.id.split('/')[0] ?? r.id;
   const vsStream = r.rateRatioToStream ? ` (${dec(r.rateRatioToStream.median, 2)} x stream)` : '';
   const failed = r.failures.length > 0 ? ` ⚠ ${r.failures.length} failed` : '';
   const anomalies = r.runs.some((run) => run.anomalies.length > 0) ? ' ⚠ requeues/losses' : '';
@@ -230,8 +232,13 @@ export function throughputMarkdown(rows: readonly ThroughputResult[]): string {
     out.push('', 'RabbitMQ baselines (bare amqplib consumers, no lab code; the "server" is the broker):', '', ...header);
     for (const r of rabbitmq) out.push(throughputRow(r));
   }
+  const onRabbit = rows.filter((x) => x.kind === 'lab-rabbitmq');
+  if (onRabbit.length > 0) {
+    out.push('', `Sidecar with RabbitMQ behind it (QUEUE=rabbitmq, a node of its own per contender), ${TELEMETRY_TITLES.shipped ?? 'shipped'}; the baseline is bare amqplib at the sidecar's prefetch; "server" is the sidecar and the broker node together:`, '', ...header);
+    for (const r of onRabbit) out.push(throughputRow(r));
+  }
   for (const telemetry of ['shipped', 'traces100', 'off']) {
-    const group = rows.filter((x) => x.telemetry === telemetry);
+    const group = rows.filter((x) => x.telemetry === telemetry && x.kind !== 'lab-rabbitmq');
     if (group.length === 0) continue;
     out.push('', `Sidecar, ${TELEMETRY_TITLES[telemetry] ?? telemetry}:`, '', ...header);
     for (const r of group) out.push(throughputRow(r));

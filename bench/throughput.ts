@@ -167,7 +167,123 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
         await broker.stop();
       });
     }
+    case 'lab-rabbitmq': {
+      // A node per contender, as for the bare consumers: pausing the contender pauses its broker too.
+      const broker = await startRabbitMq();
+      cleanups.push(() => broker.stop());
+      const queue = `bench-${spec.id.replace('/', '-')}`;
+      const publisher = await createAmqpPublisher(broker.url, queue);
+      cleanups.push(() => publisher.close());
+      // No heartbeats: the bench stops the sidecar (SIGSTOP) while it publishes a run's backlog.
+      const url = new URL(broker.url);
+      url.searchParams.set('heartbeat', '0');
+      const telemetry = telemetryEnv(spec.telemetry ?? 'shipped', options.sinkEndpoint);
+      const track = (proc: ServiceProcess): void => { cleanups.push(() => proc.kill()); };
+      const sidecar = await launchSidecar({
+        ...telemetry,
+        LOG_LEVEL: 'info',
+        LONG_POLL_MAX_MS: LONG_POLL_MS,
+        NODE_OPTIONS: options.serverNodeOptions,
+        QUEUE: 'rabbitmq',
+        QUEUE_URL: url.toString(),
+        QUEUE_NAME: queue,
+        QUEUE_PREFETCH: spec.queuePrefetch,
+      }, track);
+      const rpc = createQueueRpc(sidecar.address);
+      await waitFor(`${spec.id}: the sidecar to consume`, async () => ((await rpc.stats().catch(() => undefined))?.upstream?.connected ? true : undefined), 30_000, 50);
+      const workers = await Promise.all(workerIds.map((id) => launchWorker(sidecar.address, id, {
+        ...telemetry,
+        DELIVERY_MODE: spec.mode,
+        PREFETCH: spec.prefetch,
+        PROCESSING_DELAY_MS: 0,
+        POLL_TIMEOUT_MS: LONG_POLL_MS,
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: options.clientNodeOptions,
+      }, track)));
+      await waitConnected(rpc, workerIds);
+      return brokerLabContender(spec, broker, sidecar.pid, workers.map((w) => w.pid), rpc, workerIds, publisher, options, async () => {
+        await stopAll(rpc, workers.map((w) => w.proc), sidecar.proc);
+        await publisher.close();
+        await broker.stop();
+      });
+    }
   }
+}
+
+/**
+ * The sidecar on RabbitMQ, timed as the bare consumers are: a run publishes
+ * its backlog straight to the broker while the sidecar and its workers are
+ * stopped (SIGSTOP), waits for the broker's confirms, then times the drain:
+ * from resuming them until the sidecar's acked total (worker acks, or stream
+ * receipts) has grown by the messages published. So the figure is broker ->
+ * sidecar -> worker -> ack -> upstream ack, against bare consumers with the
+ * sidecar's prefetch; the server CPU is the sidecar's and the node's.
+ */
+function brokerLabContender(spec: ContenderSpec, broker: RabbitMqServer, sidecarPid: number, clientPids: readonly number[], rpc: QueueRpc, workerIds: readonly string[], publisher: AmqpPublisher, options: ContenderOptions, stop: () => Promise<void>): RunningContender {
+  const brokerPids = broker.pids();
+  const serverPids = [sidecarPid, ...brokerPids];
+  const stopped = [sidecarPid, ...clientPids];
+  // The beam's helper processes may come and go; one that is gone counts nothing.
+  const serverCpuSeconds = (): number => serverPids.reduce((sum, pid) => {
+    try {
+      return sum + totalCpuSeconds([pid]);
+    } catch {
+      return sum;
+    }
+  }, 0);
+  const signal = (pids: readonly number[], name: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // Already gone: the run will say so.
+      }
+    }
+  };
+  const pids = [...serverPids, ...clientPids];
+  return {
+    spec,
+    serverPid: sidecarPid,
+    pids,
+    ...pausing(pids, rpc, workerIds),
+    async run(messages) {
+      const before = await rpc.stats();
+      const acked0 = Number(before.totals?.acked ?? 0);
+      const requeued0 = Number(before.totals?.requeued ?? 0);
+      const lost0 = Number(before.totals?.lost ?? 0);
+      // The backlog first, with the sidecar and workers stopped, confirmed and not timed: the run times the drain.
+      signal(stopped, 'SIGSTOP');
+      try {
+        await publisher.publish(messages, options.payloadBytes);
+        await publisher.confirmed();
+      } catch (error) {
+        signal(stopped, 'SIGCONT');
+        throw error;
+      }
+      const server0 = serverCpuSeconds();
+      const clients0 = totalCpuSeconds(clientPids);
+      const hr0 = monotonicMicros();
+      const t0 = performance.now();
+      signal(stopped, 'SIGCONT');
+      const after = await untilAcked(rpc, acked0, acked0 + messages, t0, `${spec.id}: ${messages} acks`);
+      const t1 = performance.now();
+      const hr1 = monotonicMicros();
+      const anomalies: string[] = [];
+      const requeued = Number(after.totals?.requeued ?? 0) - requeued0;
+      const lost = Number(after.totals?.lost ?? 0) - lost0;
+      if (requeued > 0) anomalies.push(`${requeued} requeued`);
+      if (lost > 0) anomalies.push(`${lost} lost`);
+      return {
+        messages,
+        seconds: (t1 - t0) / 1000,
+        serverCpuSeconds: serverCpuSeconds() - server0,
+        clientCpuSeconds: totalCpuSeconds(clientPids) - clients0,
+        window: [hr0, hr1],
+        anomalies,
+      };
+    },
+    stop,
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import { parseFlags, UsageError } from '../tools/lib/cli.ts';
 import type { ProfileName } from './profiles.ts';
 import { SCENARIO_IDS, type ScenarioId } from './scenarios/index.ts';
 import { MODE_IDS, type ModeId } from './variants/modes.ts';
-import { QUEUE_IDS, type QueueId } from './variants/queues.ts';
+import { DEFAULT_QUEUE_IDS, QUEUE_IDS, type QueueId } from './variants/queues.ts';
 import { STACK_IDS, type StackId } from './variants/stacks.ts';
 
 export const USAGE = `Usage: npm run experiment -- [options]
@@ -15,7 +15,9 @@ export const USAGE = `Usage: npm run experiment -- [options]
                           sizing in credit mode)
   --mode LIST             delivery modes, from: ${MODE_IDS.join(', ')} (default: all)
   --stack LIST            worker client stacks, from: ${STACK_IDS.join(', ')} (default: all)
-  --queue LIST            queues behind the sidecar, from: ${QUEUE_IDS.join(', ')} (default: all)
+  --queue LIST            queues behind the sidecar, from: ${QUEUE_IDS.join(', ')}
+                          (default: ${DEFAULT_QUEUE_IDS.join(', ')}; rabbitmq starts a RabbitMQ node through the
+                          harness, Debian's rabbitmq-server; topology always runs on rabbitmq)
   --out DIR               where results.json, report.md and the charts go
                           (default: reports/experiment-<date>-<time>[-quick])
   --rerender              run nothing: rewrite report.md and the charts of --out
@@ -61,7 +63,7 @@ export function parseRunOptions(argv: readonly string[], now = new Date(), cwd =
     scenarios: pickList('--scenario', values.scenario, SCENARIO_IDS),
     modes: pickList('--mode', values.mode, MODE_IDS),
     stacks: pickList('--stack', values.stack, STACK_IDS),
-    queues: pickList('--queue', values.queue, QUEUE_IDS),
+    queues: pickList('--queue', values.queue, QUEUE_IDS, DEFAULT_QUEUE_IDS),
     outDir: resolve(cwd, out),
     outAbsolute: isAbsolute(out),
     rerender: values.rerender,
@@ -70,8 +72,8 @@ export function parseRunOptions(argv: readonly string[], now = new Date(), cwd =
 }
 
 /** Splits repeated, comma-separated values; checks each against the allowed ones; keeps their canonical order. */
-function pickList<T extends string>(flag: string, raw: string[] | undefined, allowed: readonly T[]): T[] {
-  if (raw === undefined) return [...allowed];
+function pickList<T extends string>(flag: string, raw: string[] | undefined, allowed: readonly T[], byDefault: readonly T[] = allowed): T[] {
+  if (raw === undefined) return [...byDefault];
   const asked = raw.flatMap((v) => v.split(',')).map((v) => v.trim());
   if (asked.length === 0 || asked.some((v) => v === '')) throw new UsageError(`${flag} needs a comma-separated list from: ${allowed.join(', ')}`);
   for (const value of asked) {

@@ -103,6 +103,8 @@ export interface SeriesPoint {
   readonly queued: number;
   /** dispatched (sidecar) - started (worker) per worker id; null when the worker is gone. */
   readonly inTransit: Readonly<Record<string, number | null>>;
+  /** With a broker behind the sidecar: what it reported for the queue at that moment (its management API). */
+  readonly broker?: { readonly ready: number; readonly unacked: number };
 }
 
 /** What every run that replays traffic through a session measures (finish() in scenarios/context.ts). */

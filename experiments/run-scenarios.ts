@@ -33,7 +33,8 @@ async function runScenario<K extends ScenarioId>(id: K, plan: Plan, ctx: RunCont
   const params = scenario.profile[plan.profile];
   const runs: Record<VariantKey, RunOf<K>> = {};
   const modes = scenario.modes === 'asked' ? plan.modes : scenario.modes;
-  for (const variant of variantsOf(modes, plan.stacks, plan.queues)) {
+  const queues = scenario.queues === undefined || scenario.queues === 'asked' ? plan.queues : scenario.queues;
+  for (const variant of variantsOf(modes, plan.stacks, queues)) {
     try {
       const run = await scenario.run({ ...ctx, params }, variant);
       runs[variantKey(variant)] = run;

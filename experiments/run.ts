@@ -25,6 +25,7 @@ import { PROFILES } from './profiles.ts';
 import { rewriteReport, writeReport } from './report/write.ts';
 import { RESULTS_SCHEMA, type Environment } from './results.ts';
 import { runScenarios } from './run-scenarios.ts';
+import { stopBrokers } from './variants/queues.ts';
 import { derive } from './summary/derive.ts';
 import { variantsOf } from './variants/variant.ts';
 
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
   } finally {
     progress.end();
     await receiver.close();
+    await stopBrokers();
   }
 
   const results = derive({

@@ -1,12 +1,16 @@
 /**
- * Samples what the services export, every ~100 ms: the sidecar's Stats (per
- * worker dispatched, acked, in flight, requeued, lost) and each live
- * worker's worker_messages_started_total. In transit per worker is
- *   dispatched (sidecar) - started (worker),
+ * Samples what the services export, every ~100 ms: each live sidecar's Stats
+ * (per worker dispatched, acked, in flight, requeued, lost; its buffer and
+ * what it holds upstream), each live worker's worker_messages_started_total
+ * and, with a broker behind the sidecars, what the broker itself reports for
+ * the queue (its management API), all read together. In transit per worker
+ * is
+ *   dispatched (its sidecar) - started (worker),
  * the same expression as the PromQL in docs/telemetry.md, valid in every mode.
  */
+import type { StatsResponse__Output } from '@backlog-lab/common/contract';
 import { sum } from '@backlog-lab/harness/prometheus-text';
-import type { Lab, WorkerHandle } from './lab.ts';
+import type { Lab, SidecarHandle, WorkerHandle } from './lab.ts';
 import { nowMs, scrapeWorker, sleep } from './lab.ts';
 
 export interface WorkerSample {
@@ -22,12 +26,32 @@ export interface WorkerSample {
   readonly inTransit: number | null;
 }
 
+export interface SidecarSample {
+  /** Waiting in its queue (behind a broker: fetched and not dispatched, its buffer). */
+  readonly queued: number;
+  /** Held unacked upstream (rabbitmq; memory: 0). */
+  readonly upstreamUnacked: number;
+  /** The broker's ready count as this sidecar last saw it (memory: its queue depth). */
+  readonly upstreamReady: number;
+  readonly connected: boolean;
+}
+
+/** What the broker reports for the queue, read beside the Stats of the same sample. */
+export interface BrokerSample {
+  readonly ready: number;
+  readonly unacked: number;
+}
+
 export interface Sample {
   /** Seconds since the scenario started. */
   readonly t: number;
-  /** Messages waiting in the sidecar queue, all priorities. */
+  /** Messages waiting in the sidecars' queues, all priorities, all live sidecars. */
   readonly queued: number;
   readonly workers: Readonly<Record<string, WorkerSample>>;
+  /** By sidecar name, the live ones. */
+  readonly sidecars: Readonly<Record<string, SidecarSample>>;
+  /** With a broker behind the sidecars; undefined when it has not counted the queue yet, or it is down. */
+  readonly broker?: BrokerSample;
 }
 
 export interface Sampler {
@@ -44,18 +68,42 @@ export function startSampler(lab: Lab, t0Ms: number, intervalMs: number): Sample
   // An object, so the loop sees stop() flip it.
   const state = { running: true };
 
+  const lastWorker = new Map<string, WorkerSample>();
+
   const take = async (): Promise<Sample> => {
     const workers = [...lab.workers];
-    const [stats, ...scrapes] = await Promise.all([lab.sidecar.admin.stats(), ...workers.map(scrapeWorker)]);
+    const sidecars = lab.sidecars.filter((sc) => sc.alive);
+    const [counts, scrapes, ...stats] = await Promise.all([
+      lab.broker?.counts().catch(() => undefined),
+      Promise.all(workers.map(scrapeWorker)),
+      ...sidecars.map((sc) => sc.admin.stats().catch((error: unknown) => {
+        // A sidecar killed since the filter above is simply not in this sample.
+        if (sc.alive) throw error;
+        return undefined;
+      })),
+    ]);
     const t = (nowMs() - t0Ms) / 1000;
+    const statsOf = new Map<SidecarHandle, StatsResponse__Output>();
+    sidecars.forEach((sc, i) => {
+      const own = stats[i];
+      if (own) statsOf.set(sc, own);
+    });
     const byId: Record<string, WorkerSample> = {};
     workers.forEach((worker: WorkerHandle, i) => {
-      const w = stats.workers.find((s) => s.workerId === worker.id);
+      const own = statsOf.get(worker.sidecar);
       const metrics = scrapes[i];
-      const started = metrics ? sum(metrics, 'worker_messages_started_total') : undefined;
+      // A paused worker starts nothing: its count is what it was when it stopped.
+      const started = metrics ? sum(metrics, 'worker_messages_started_total') : worker.paused ? lastStarted.get(worker.id) : undefined;
       if (started !== undefined) lastStarted.set(worker.id, started);
+      const known = lastWorker.get(worker.id);
+      if (!own) {
+        // Its sidecar is gone (a pod that died): what it knew last, no longer in transit anywhere.
+        if (known) byId[worker.id] = { ...known, started: null, inTransit: null };
+        return;
+      }
+      const w = own.workers.find((x) => x.workerId === worker.id);
       const dispatched = Number(w?.dispatched ?? 0);
-      byId[worker.id] = {
+      const sample: WorkerSample = {
         dispatched,
         acked: Number(w?.acked ?? 0),
         inFlight: Number(w?.inFlight ?? 0),
@@ -64,8 +112,22 @@ export function startSampler(lab: Lab, t0Ms: number, intervalMs: number): Sample
         started: started ?? null,
         inTransit: started === undefined ? null : Math.max(0, dispatched - started),
       };
+      lastWorker.set(worker.id, sample);
+      byId[worker.id] = sample;
     });
-    const sample: Sample = { t, queued: stats.queueDepth.reduce((n, d) => n + Number(d), 0), workers: byId };
+    const bySidecar: Record<string, SidecarSample> = {};
+    let queued = 0;
+    for (const [sc, own] of statsOf) {
+      const depth = own.queueDepth.reduce((n, d) => n + Number(d), 0);
+      queued += depth;
+      bySidecar[sc.name] = {
+        queued: depth,
+        upstreamUnacked: Number(own.upstream?.unacked ?? 0),
+        upstreamReady: Number(own.upstream?.ready ?? 0),
+        connected: own.upstream?.connected ?? false,
+      };
+    }
+    const sample: Sample = { t, queued, workers: byId, sidecars: bySidecar, ...(counts ? { broker: { ready: counts.ready, unacked: counts.unacked } } : {}) };
     samples.push(sample);
     return sample;
   };

@@ -8,9 +8,9 @@ import type { Results } from '../results.ts';
 import { ranIds, REGISTRY, type Registry, type ScenarioId, type ScenarioResultsOf } from '../scenarios/index.ts';
 import { measuredRuns } from '../summary/measured.ts';
 import { MODES } from '../variants/modes.ts';
-import { QUEUES } from '../variants/queues.ts';
+import { QUEUE_IDS, QUEUES } from '../variants/queues.ts';
 import { STACKS } from '../variants/stacks.ts';
-import { shownOf, variantKey, variantOrder, type Shown } from '../variants/variant.ts';
+import { shownOf, variantKey, variantOrder, type Shown, type Variant } from '../variants/variant.ts';
 import type { Chart } from './chart.ts';
 import { DASH, dist, formatSeconds } from './format.ts';
 import { summaryTable } from './summary-table.ts';
@@ -94,7 +94,9 @@ function variantsSection(results: Results): string[] {
   out.push('', '| stack | worker |', '|---|---|');
   for (const s of new Set(results.variants.map((v) => v.stack))) out.push(`| \`${s}\` | ${STACKS[s].title} |`);
   out.push('', '| queue | what the sidecar takes messages from |', '|---|---|');
-  for (const q of new Set(results.variants.map((v) => v.queue))) out.push(`| \`${q}\` | ${QUEUES[q].title} |`);
+  // A scenario may run on a queue of its own whatever --queue said (topology: rabbitmq).
+  const ran = Object.values(results.scenarios).flatMap((own) => Object.values(own.runs as Readonly<Record<string, { readonly variant: Variant }>>).map((r) => r.variant));
+  for (const q of QUEUE_IDS.filter((id) => [...results.variants, ...ran].some((v) => v.queue === id))) out.push(`| \`${q}\` | ${QUEUES[q].title} |`);
   out.push('');
   return out;
 }

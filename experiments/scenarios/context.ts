@@ -8,7 +8,7 @@ import type { OtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
 import type { OutgoingMessage } from '@backlog-lab/common/contract';
 import { asError } from '@backlog-lab/common/errors';
 import { distribution, round } from '../lib/distribution.ts';
-import { startLab, nowMs, sleep, scrapeWorker, type Env, type Lab, type WorkerHandle } from '../lib/lab.ts';
+import { startLab, nowMs, sleep, scrapeWorker, type Env, type Lab, type SidecarHandle, type WorkerHandle } from '../lib/lab.ts';
 import { awaitBacklogSpans, messageRecords, messageRecordsFromLogs, type MessageRecord } from '../lib/messages.ts';
 import type { Progress } from '../lib/progress.ts';
 import { maxInTransit, startSampler, type Sample, type Sampler } from '../lib/sampler.ts';
@@ -157,12 +157,14 @@ export async function waitUntil(s: ScenarioSession, what: string, done: (sample:
   }
 }
 
-/** Waits until the sidecar lists these workers as connected (a stream open, or a Pull seen). */
+/** Waits until each of these workers' sidecar lists it as connected (a stream open, or a Pull seen). */
 export async function waitConnected(s: ScenarioSession, workerIds: readonly string[]): Promise<void> {
   const deadline = performance.now() + 60_000;
+  const sidecarOf = (id: string): SidecarHandle => s.lab.workers.find((w) => w.id === id)?.sidecar ?? s.lab.sidecar;
   for (;;) {
-    const stats = await s.lab.sidecar.admin.stats();
-    if (workerIds.every((id) => stats.workers.some((w) => w.workerId === id && w.connected))) return;
+    const asked = [...new Set(workerIds.map(sidecarOf))];
+    const stats = new Map(await Promise.all(asked.map(async (sc) => [sc, await sc.admin.stats()] as const)));
+    if (workerIds.every((id) => stats.get(sidecarOf(id))?.workers.some((w) => w.workerId === id && w.connected))) return;
     if (performance.now() > deadline) throw new Error(`${variantKey(s.variant)}: ${workerIds.join(', ')} did not connect within 60 s`);
     await sleep(20);
   }
@@ -287,6 +289,7 @@ function toSeries(samples: readonly Sample[]): SeriesPoint[] {
     t: round(s.t, 3),
     queued: s.queued,
     inTransit: Object.fromEntries(Object.entries(s.workers).map(([id, w]) => [id, w.inTransit])),
+    ...(s.broker ? { broker: s.broker } : {}),
   }));
 }
 

@@ -18,6 +18,7 @@ import { scaleOut } from './scale-out.ts';
 import type { Scenario } from './scenario.ts';
 import { sizeSweep } from './size-sweep.ts';
 import { sizing } from './sizing.ts';
+import { topology } from './topology.ts';
 
 export const SCENARIOS = {
   'hoard': hoard,
@@ -27,6 +28,7 @@ export const SCENARIOS = {
   'autoscale': autoscale,
   'size-sweep': sizeSweep,
   'sizing': sizing,
+  'topology': topology,
 };
 
 type Registered = typeof SCENARIOS;

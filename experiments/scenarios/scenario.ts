@@ -15,6 +15,7 @@ import type { ScenarioRun } from '../results.ts';
 import type { Comparison, Evidence } from '../summary/comparison.ts';
 import type { FigurePart } from '../summary/figure.ts';
 import type { ModeId } from '../variants/modes.ts';
+import type { QueueId } from '../variants/queues.ts';
 import type { Shown, Variant } from '../variants/variant.ts';
 import type { RunContext } from './context.ts';
 
@@ -32,6 +33,11 @@ export interface Scenario<Id extends string, Run extends { readonly variant: Var
    * buffers). Either way once per mode and per stack and queue asked for.
    */
   readonly modes: 'asked' | readonly ModeId[];
+  /**
+   * The queues it runs on: every one asked for (`--queue`; the default), or
+   * a fixed list whatever --queue says (the topology scenario needs a broker).
+   */
+  readonly queues?: 'asked' | readonly QueueId[];
   /** Its parameters in each profile. */
   readonly profile: Readonly<Record<ProfileName, Params>>;
   run(ctx: ScenarioContext<Params>, variant: Variant): Promise<Run>;

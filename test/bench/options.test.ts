@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allContenders } from '../../bench/contenders.ts';
+import { allContenders, streamOf } from '../../bench/contenders.ts';
 import { parseBenchOptions } from '../../bench/options.ts';
 import { UsageError } from '../../tools/lib/cli.ts';
 
@@ -40,4 +40,20 @@ test('bench: bad flags are refused with a message that names what is accepted', 
   refuses(['--out', ''], /--out needs a directory/);
   refuses(['--fast'], /Unknown option '--fast'/);
   refuses(['stream'], /positional/);
+});
+
+test('bench: the sidecar on RabbitMQ runs in every mode, each divided by bare amqplib consumers at the sidecar\'s own prefetch', () => {
+  const onRabbit = allContenders().filter((s) => s.kind === 'lab-rabbitmq');
+  assert.deepEqual(onRabbit.map((s) => s.id), ['rabbitmq/stream', 'rabbitmq/credit-100', 'rabbitmq/poll']);
+  for (const spec of onRabbit) {
+    const base = allContenders().find((s) => s.id === spec.baseline);
+    assert.equal(base?.kind, 'rabbitmq-bare', spec.id);
+    assert.equal(base.prefetch, spec.queuePrefetch, `${spec.id}: baseline prefetch ${base.prefetch}, sidecar ${spec.queuePrefetch}`);
+    assert.equal(spec.telemetry, 'shipped');
+  }
+  // A credit row is also set against stream on the same queue, never against the memory queue's.
+  const credit = onRabbit.find((s) => s.mode === 'credit');
+  assert.ok(credit);
+  assert.equal(streamOf(credit), 'rabbitmq/stream');
+  assert.equal(streamOf(allContenders().find((s) => s.id === 'credit-100/shipped') ?? credit), 'stream/shipped');
 });

@@ -5,10 +5,10 @@ import { UsageError } from '../../tools/lib/cli.ts';
 
 const now = new Date('2026-11-23T21:05:09.123Z');
 
-test('with no flags the runner plans every scenario in every mode, stack and queue with the default profile, into a dated folder', () => {
+test('with no flags the runner plans every scenario in every mode and stack, on the memory queue, with the default profile, into a dated folder', () => {
   const o = parseRunOptions([], now, '/repo');
   assert.equal(o.profile, 'default');
-  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'autoscale', 'size-sweep', 'sizing']);
+  assert.deepEqual(o.scenarios, ['hoard', 'scale-out', 'priority', 'kill', 'autoscale', 'size-sweep', 'sizing', 'topology']);
   assert.deepEqual(o.modes, ['stream', 'credit-1', 'credit-10', 'poll']);
   assert.deepEqual(o.stacks, ['grpc-js', 'c-core']);
   assert.deepEqual(o.queues, ['memory']);
@@ -27,6 +27,11 @@ test('--quick, --scenario and --mode narrow the plan, keep the canonical order a
   assert.equal(o.outAbsolute, false);
 });
 
+test('--queue memory,rabbitmq runs every scenario on both queues', () => {
+  assert.deepEqual(parseRunOptions(['--queue', 'rabbitmq,memory'], now, '/repo').queues, ['memory', 'rabbitmq']);
+  assert.deepEqual(parseRunOptions(['--queue', 'rabbitmq'], now, '/repo').queues, ['rabbitmq']);
+});
+
 test('an absolute --out is kept absolute, so the runner prints it as given', () => {
   const o = parseRunOptions(['--out', '/tmp/run'], now, '/repo');
   assert.equal(o.outDir, '/tmp/run');
@@ -37,11 +42,11 @@ test('bad flags are refused with a message that names what is accepted', () => {
   const refuses = (argv: string[], pattern: RegExp): void => {
     assert.throws(() => parseRunOptions(argv, now, '/repo'), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
   };
-  refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, autoscale, size-sweep, sizing/);
+  refuses(['--scenario', 'hoard,nope'], /--scenario: unknown value 'nope'; choose from: hoard, scale-out, priority, kill, autoscale, size-sweep, sizing, topology/);
   refuses(['--mode', 'credit-5'], /--mode: unknown value 'credit-5'; choose from: stream, credit-1, credit-10, poll/);
   refuses(['--mode', ''], /--mode needs a comma-separated list/);
   refuses(['--stack', 'grpc-go'], /--stack: unknown value 'grpc-go'; choose from: grpc-js, c-core/);
-  refuses(['--queue', 'rabbitmq'], /--queue: unknown value 'rabbitmq'; choose from: memory/);
+  refuses(['--queue', 'kafka'], /--queue: unknown value 'kafka'; choose from: memory, rabbitmq/);
   refuses(['--stack', ''], /--stack needs a comma-separated list from: grpc-js, c-core/);
   refuses(['--fast'], /Unknown option '--fast'/);
   refuses(['--out', ''], /--out needs a directory/);

@@ -18,6 +18,7 @@ import { blindSyncs, type MetricRun } from '../../experiments/scenarios/autoscal
 import type { ParamsOf, RunOf, ScenarioId } from '../../experiments/scenarios/index.ts';
 import type { SizeSweepOf, SweepPointOf } from '../../experiments/scenarios/size-sweep/types.ts';
 import type { ModeId } from '../../experiments/variants/modes.ts';
+import type { TopologyPart } from '../../experiments/scenarios/topology.ts';
 import type { BacklogModelId, StackId } from '../../experiments/variants/stacks.ts';
 import { variantKey } from '../../experiments/variants/variant.ts';
 
@@ -29,7 +30,9 @@ const RUNS = {
 const STACKS_RUN = Object.keys(RUNS) as (keyof typeof RUNS)[];
 
 const outDirs = Object.fromEntries(STACKS_RUN.map((stack) => [stack, mkdtempSync(join(tmpdir(), `experiment-quick-${stack}-`))])) as Record<StackId, string>;
+const topologyDir = mkdtempSync(join(tmpdir(), 'experiment-quick-topology-'));
 const results = {} as Record<StackId, Results>;
+let topologyResults: Results;
 let passed = true;
 
 before(async () => {
@@ -39,10 +42,14 @@ before(async () => {
     assert.equal(code, 0, `the runner failed on ${stack}:\n${output}`);
     results[stack] = JSON.parse(readFileSync(join(outDirs[stack], 'results.json'), 'utf8')) as Results;
   }
-}, { timeout: 10 * 60_000 });
+  // RabbitMQ behind the sidecars: two modes keep it short (a node of the runner's own, ~6 s to start).
+  const topology = await runScript(['experiments/run.ts', '--quick', '--scenario', 'topology', '--mode', 'stream,credit-10', '--stack', 'grpc-js', '--out', topologyDir]);
+  assert.equal(topology.code, 0, `the runner failed on the topology scenario:\n${topology.output}`);
+  topologyResults = JSON.parse(readFileSync(join(topologyDir, 'results.json'), 'utf8')) as Results;
+}, { timeout: 15 * 60_000 });
 
 after(() => {
-  for (const dir of Object.values(outDirs)) {
+  for (const dir of [...Object.values(outDirs), topologyDir]) {
     if (passed) rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`experiment output kept in ${dir}\n`);
   }
@@ -91,6 +98,17 @@ const pointAt = <F extends BacklogModelId>(sweep: SizeSweepOf<F>, payloadBytes: 
 };
 /** The modes each stack's run covered, with credits or polling. */
 const BOUNDED: Readonly<Record<StackId, readonly ('credit-1' | 'credit-10' | 'poll')[]>> = { 'grpc-js': ['credit-1', 'credit-10', 'poll'], 'c-core': ['credit-10'] };
+/** The topology scenario's two parts in one mode: it runs on RabbitMQ whatever --queue says. */
+const topologyParts = (mode: ModeId): { shared: TopologyPart; perPod: TopologyPart } => {
+  const run = topologyResults.scenarios.topology?.runs[variantKey({ mode, stack: 'grpc-js', queue: 'rabbitmq' })];
+  assert.ok(run, `no topology run for ${mode}`);
+  const shared = run.parts.find((p) => p.topology === 'shared');
+  const perPod = run.parts.find((p) => p.topology === 'per-pod');
+  assert.ok(shared && perPod, `${mode}: a topology is missing`);
+  return { shared, perPod };
+};
+const sumOf = (values: Readonly<Record<string, number>>): number => Object.values(values).reduce((n, v) => n + v, 0);
+const sidecarSum = (p: TopologyPart, field: 'unacked' | 'buffered'): number => Object.values(p.hold.sidecars).reduce((n, s) => n + s[field], 0);
 
 for (const stack of STACKS_RUN) {
   check(`hoard, stream, ${stack}: the slow worker holds the messages and the later workers process none of them`, () => {
@@ -255,6 +273,45 @@ check('the report\'s links to the repository\'s docs resolve from wherever it wa
   assert.ok(targets.includes(join(REPO_ROOT, 'docs/experiments.md')), `no working link to docs/experiments.md among ${targets.join(', ')}`);
   // docs/design.md is linked before it exists; every link must still land in the repository's docs/.
   for (const t of targets) assert.ok(t.startsWith(join(REPO_ROOT, 'docs/')), `${t} is outside the repository's docs`);
+});
+
+check('topology, stream (upstream ack on dispatch): RabbitMQ shows nothing ready or unacked while the backlog is in transit, shared or per pod', () => {
+  for (const p of Object.values(topologyParts('stream'))) {
+    const inTransit = sumOf(p.hold.inTransit);
+    assert.ok(inTransit >= p.published / 2, `${p.topology}: only ${inTransit} of ${p.published} in transit at the hold`);
+    assert.equal(p.hold.brokerReady, 0, `${p.topology}: broker ready at the hold`);
+    assert.equal(p.hold.brokerUnacked, 0, `${p.topology}: broker unacked at the hold`);
+    assert.ok(p.whileInTransit.samples > 0 && p.whileInTransit.maxReady <= 2, `${p.topology}: broker readings while in transit ${JSON.stringify(p.whileInTransit)}`);
+  }
+});
+
+check('topology, stream: a dead pod loses what its worker had in transit, in either topology, and new workers get none of the backlog', () => {
+  const { shared, perPod } = topologyParts('stream');
+  for (const p of [shared, perPod]) {
+    assert.ok(p.lost >= 1 && p.lost <= p.victimInFlight, `${p.topology}: lost ${p.lost}, the victim held ${p.victimInFlight}`);
+    assert.equal(p.redelivered, 0);
+  }
+  assert.equal(shared.newcomersProcessed, 0);
+});
+
+check('topology, credit-10: the broker\'s unacked never exceeds the workers\' prefetch plus the sidecars\' buffers; per pod each sidecar holds its own prefetch', () => {
+  const { shared, perPod } = topologyParts('credit-10');
+  for (const p of [shared, perPod]) {
+    assert.equal(p.unackedAboveBound, 0, `${p.topology}: readings above the bound`);
+    const held = Object.keys(p.hold.inFlight).length * 10 + sidecarSum(p, 'buffered');
+    assert.ok(p.hold.brokerUnacked !== null && p.hold.brokerUnacked <= held, `${p.topology}: broker unacked ${p.hold.brokerUnacked} above ${held}`);
+    assert.equal(p.lost, 0, `${p.topology}: lost on pod death`);
+  }
+  // Two sidecars hold two prefetches upstream: the per-pod backlog hidden in sidecar buffers is the larger.
+  assert.ok(sidecarSum(perPod, 'unacked') > sidecarSum(shared, 'unacked'), `per-pod ${sidecarSum(perPod, 'unacked')}, shared ${sidecarSum(shared, 'unacked')}`);
+});
+
+check('the topology report has its section, its numbers and its chart', () => {
+  const report = readFileSync(join(topologyDir, 'report.md'), 'utf8');
+  assert.match(report, /## Topology: a shared sidecar or one per pod, on RabbitMQ/);
+  assert.match(report, /### Where the hidden backlog sits/);
+  assert.match(report, /\| `stream` \| per-pod \| 0 \/ 0 \|/);
+  for (const ext of ['svg', 'png']) assert.ok(existsSync(join(topologyDir, 'charts', `topology.${ext}`)), `charts/topology.${ext} missing`);
 });
 
 test('--rerender rewrites the same report from results.json', async () => {

@@ -23,28 +23,31 @@ function problems(env: Record<string, string>): readonly string[] {
   assert.fail(`no problem reported for ${JSON.stringify(env)}`);
 }
 
-test('defaults: the memory queue, a local broker URL, queue backlog-lab, prefetch 500, stream acks on dispatch', () => {
+test('defaults: the memory queue, a local broker URL, queue backlog-lab, prefetch 500, consuming, stream acks on dispatch', () => {
   assert.deepEqual(read({}), {
     kind: 'memory',
     url: 'amqp://guest:guest@localhost:5672',
     name: 'backlog-lab',
     prefetch: 500,
+    consume: true,
     streamUpstreamAck: 'dispatch',
   });
 });
 
 test('every setting is read', () => {
-  assert.deepEqual(read({ QUEUE: 'rabbitmq', QUEUE_URL: 'amqps://lab:pw@broker.example:5671/lab', QUEUE_NAME: 'tax-requests', QUEUE_PREFETCH: '65535', STREAM_UPSTREAM_ACK: 'receipt' }), {
+  assert.deepEqual(read({ QUEUE: 'rabbitmq', QUEUE_URL: 'amqps://lab:pw@broker.example:5671/lab', QUEUE_NAME: 'tax-requests', QUEUE_PREFETCH: '65535', QUEUE_CONSUME: 'false', STREAM_UPSTREAM_ACK: 'receipt' }), {
     kind: 'rabbitmq',
     url: 'amqps://lab:pw@broker.example:5671/lab',
     name: 'tax-requests',
     prefetch: 65535,
+    consume: false,
     streamUpstreamAck: 'receipt',
   });
 });
 
-test('QUEUE and STREAM_UPSTREAM_ACK take only their values', () => {
+test('QUEUE, QUEUE_CONSUME and STREAM_UPSTREAM_ACK take only their values', () => {
   assert.deepEqual(problems({ QUEUE: 'kafka' }), ["QUEUE must be one of memory|rabbitmq, got 'kafka'"]);
+  assert.deepEqual(problems({ QUEUE_CONSUME: 'no' }), ["QUEUE_CONSUME must be one of true|false, got 'no'"]);
   assert.deepEqual(problems({ STREAM_UPSTREAM_ACK: 'write' }), ["STREAM_UPSTREAM_ACK must be one of dispatch|receipt, got 'write'"]);
 });
 

@@ -11,7 +11,8 @@
 import { metricNames } from './dashboards.ts';
 
 export const AWAITED_METRICS: Readonly<Record<string, string>> = {
-  // RabbitMQ's rabbitmq_prometheus plugin, job rabbitmq (/metrics/detailed?family=queue_coarse_metrics), when RabbitMQ runs.
+  // RabbitMQ's rabbitmq_prometheus plugin, job rabbitmq (/metrics/detailed?family=queue_coarse_metrics), when RabbitMQ runs;
+  // live-prometheus-rabbitmq.test.ts scrapes them from a real broker.
   rabbitmq_detailed_queue_messages_ready: 'RabbitMQ 3.10+ {vhost, queue}: messages ready for a consumer',
   rabbitmq_detailed_queue_messages_unacked: 'RabbitMQ 3.10+ {vhost, queue}: messages delivered and not acknowledged',
 };

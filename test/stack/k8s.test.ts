@@ -145,6 +145,14 @@ test('Prometheus finds workers through a headless Service that lists pods that a
   assert.match(readFileSync(path.join(ROOT, 'deploy/k8s/prometheus.yml'), 'utf8'), /names: \["worker-metrics"\]/);
 });
 
+test('Prometheus finds every sidecar pod through a headless Service too, so several sidecars (RabbitMQ behind them) are each scraped', () => {
+  const spec = asRecord(find(objects(), 'Service', 'sidecar-metrics').spec, 'sidecar-metrics spec');
+  assert.equal(spec.clusterIP, 'None');
+  assert.equal(spec.publishNotReadyAddresses, true);
+  assert.equal(asRecord(spec.selector, 'selector')['app.kubernetes.io/name'], 'sidecar');
+  assert.match(readFileSync(path.join(ROOT, 'deploy/k8s/prometheus.yml'), 'utf8'), /names: \["sidecar-metrics"\]/);
+});
+
 test('every ConfigMap and ServiceAccount a pod refers to exists', () => {
   const configMaps = new Set(objects().filter((object) => object.kind === 'ConfigMap').map(nameOf));
   const accounts = new Set(objects().filter((object) => object.kind === 'ServiceAccount').map(nameOf));
@@ -233,10 +241,10 @@ test('Prometheus in Kubernetes finds its config and every alert rule where its v
   }
 });
 
-test('Prometheus in Kubernetes scrapes what the compose one scrapes, but for the workers\' Service names', () => {
+test('Prometheus in Kubernetes scrapes what the compose one scrapes, but for the workers\' and sidecars\' Service names', () => {
   const jobs = (file: string): unknown => {
     const config = asRecord(parseYaml(readFileSync(path.join(ROOT, file), 'utf8')) as unknown, file);
-    return JSON.parse(JSON.stringify(config.scrape_configs).replaceAll('"worker-metrics"', '"worker"').replaceAll('"worker-python-metrics"', '"worker-python"')) as unknown;
+    return JSON.parse(JSON.stringify(config.scrape_configs).replaceAll('"worker-metrics"', '"worker"').replaceAll('"worker-python-metrics"', '"worker-python"').replaceAll('"sidecar-metrics"', '"sidecar"')) as unknown;
   };
   assert.deepEqual(jobs('deploy/k8s/prometheus.yml'), jobs('deploy/prometheus/prometheus.yml'));
 });

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { ScaledObject, type IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { parseAllDocuments } from 'yaml';
@@ -24,7 +24,9 @@ export const MODELS: Readonly<Record<string, { validate: (data: JsonRecord) => v
   'v1/ServiceAccount': { validate: (data) => { new ServiceAccount(data).validate(); }, type: 'IServiceAccount', module: 'kubernetes-models/v1/ServiceAccount' },
   'v1/Service': { validate: (data) => { new Service(data).validate(); }, type: 'IService', module: 'kubernetes-models/v1/Service' },
   'v1/ConfigMap': { validate: (data) => { new ConfigMap(data).validate(); }, type: 'IConfigMap', module: 'kubernetes-models/v1/ConfigMap' },
+  'v1/Secret': { validate: (data) => { new Secret(data).validate(); }, type: 'ISecret', module: 'kubernetes-models/v1/Secret' },
   'apps/v1/Deployment': { validate: (data) => { new Deployment(data).validate(); }, type: 'IDeployment', module: 'kubernetes-models/apps/v1/Deployment' },
+  'apps/v1/StatefulSet': { validate: (data) => { new StatefulSet(data).validate(); }, type: 'IStatefulSet', module: 'kubernetes-models/apps/v1/StatefulSet' },
   'autoscaling/v2/HorizontalPodAutoscaler': {
     // Their constructors' types require `spec`; validate() is what checks that.
     validate: (data) => { new HorizontalPodAutoscaler(data as unknown as IHorizontalPodAutoscaler).validate(); },
@@ -63,6 +65,11 @@ export function podSpec(deployment: JsonRecord): JsonRecord {
 
 export function containers(deployment: JsonRecord): JsonRecord[] {
   return asArray(podSpec(deployment).containers, 'containers').map((item) => asRecord(item, `${describe(deployment)} container`));
+}
+
+/** Its init containers, native sidecars (restartPolicy: Always) among them; none: empty. */
+export function initContainers(deployment: JsonRecord): JsonRecord[] {
+  return optionalArray(podSpec(deployment).initContainers, 'initContainers').map((item) => asRecord(item, `${describe(deployment)} init container`));
 }
 
 /** The one object of that kind and name; fails the test if there is none. */

@@ -68,6 +68,22 @@ export interface RabbitMqServer {
    * resolves with the parsed answer (undefined when it has none), rejects on an HTTP error.
    */
   management(path: string, request?: { readonly method: 'PUT' | 'DELETE'; readonly body?: unknown }): Promise<unknown>;
+  /**
+   * What the broker itself reports for one queue of the default vhost (the
+   * management API, which this node refreshes every 500 ms): what its UI and
+   * a queue-length autoscaler see. Undefined while there is no such queue or
+   * its counts have not been collected yet.
+   */
+  queueCounts(name: string): Promise<QueueCounts | undefined>;
+}
+
+/** The broker's counts for one queue. */
+export interface QueueCounts {
+  /** Waiting in the broker for a consumer. */
+  readonly ready: number;
+  /** Delivered to a consumer (a sidecar) and not acknowledged yet. */
+  readonly unacked: number;
+  readonly consumers: number;
 }
 
 /** Nodes still running: killed if this process exits without stopping them. */
@@ -241,6 +257,15 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
       const text = await response.text();
       if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
       return text === '' ? undefined : JSON.parse(text) as unknown;
+    },
+    async queueCounts(name) {
+      const response = await fetch(`http://127.0.0.1:${managementPort}/api/queues/%2F/${encodeURIComponent(name)}`, { headers: { authorization: auth } });
+      if (response.status === 404) return undefined;
+      if (!response.ok) throw new Error(`GET queue ${name}: HTTP ${response.status} ${await response.text()}`);
+      const info = await response.json() as { messages_ready?: number; messages_unacknowledged?: number; consumers?: number };
+      // A queue declared a moment ago has no counts until the next collection.
+      if (info.messages_ready === undefined || info.messages_unacknowledged === undefined) return undefined;
+      return { ready: info.messages_ready, unacked: info.messages_unacknowledged, consumers: info.consumers ?? 0 };
     },
   };
 }

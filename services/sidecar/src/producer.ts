@@ -3,9 +3,10 @@
  * asked, periodic peaks (a square wave: PRODUCER_PEAK_RATE for
  * PRODUCER_PEAK_MS out of every PRODUCER_PERIOD_MS, starting with a peak),
  * with a share of high-priority messages. Off unless PRODUCER_RATE,
- * PRODUCER_PEAK_RATE or PRODUCER_BURST is set. It ticks every 10 ms and
- * publishes what the rate owes since the last tick, so rates above 100
- * msg/s do not need a timer per message.
+ * PRODUCER_PEAK_RATE or PRODUCER_BURST is set. The burst goes out once the
+ * queue can take it (a broker behind the sidecar connects after start). It
+ * ticks every 10 ms and publishes what the rate owes since the last tick, so
+ * rates above 100 msg/s do not need a timer per message.
  */
 import { randomFillSync } from 'node:crypto';
 import { errorMessage } from '@backlog-lab/common/errors';
@@ -54,20 +55,34 @@ export function createProducer(dispatcher: Dispatcher, ids: MessageIds, options:
   };
   return {
     start() {
-      for (let left = options.burst; left > 0; left -= BURST_BATCH) publish(Math.min(left, BURST_BATCH));
-      if (options.rate <= 0 && options.peakRate <= 0) return;
+      let burst = options.burst;
+      const sendBurst = (): void => {
+        for (let left = burst; left > 0; left -= BURST_BATCH) publish(Math.min(left, BURST_BATCH));
+        burst = 0;
+      };
+      // A broker behind the sidecar is connected only some time after start
+      // (the memory queue at once): the burst waits for it, or it would fail.
+      if (dispatcher.queue.isReady()) sendBurst();
+      const steady = options.rate > 0 || options.peakRate > 0;
+      if (burst === 0 && !steady) return;
       const began = performance.now();
       last = began;
       const rateAt = (now: number): number => (options.peakRate > 0 && (now - began) % options.periodMs < options.peakMs ? options.peakRate : options.rate);
       timer = setInterval(() => {
+        const ready = dispatcher.queue.isReady() && !dispatcher.closed;
+        if (burst > 0 && ready) sendBurst();
+        if (!steady) {
+          if (burst === 0) clearInterval(timer);
+          return;
+        }
         const now = performance.now();
         owed += ((now - last) / 1000) * rateAt(now);
         last = now;
         // A queue that cannot take messages (a broker that is down) gets none:
         // the producer stands for upstream clients, which would fail too.
-        if (!dispatcher.queue.isReady()) owed = 0;
+        if (!ready) owed = 0;
         const due = Math.floor(owed);
-        if (due > 0 && !dispatcher.closed) {
+        if (due > 0) {
           owed -= due;
           publish(due);
         }

@@ -30,6 +30,12 @@ export interface QueueConfig {
   readonly name: string;
   /** rabbitmq: the sidecar's own basic.qos: messages it may hold unacked upstream. */
   readonly prefetch: number;
+  /**
+   * rabbitmq: false makes the sidecar a publisher only (Publish, the built-in
+   * producer): it takes nothing from the queue, so a sidecar without workers
+   * (the per-pod topology's producer) holds no messages hostage.
+   */
+  readonly consume: boolean;
   readonly streamUpstreamAck: StreamUpstreamAck;
 }
 
@@ -54,6 +60,7 @@ export function readQueueConfig(read: EnvReader): QueueConfig {
     url,
     name,
     prefetch: read.int('QUEUE_PREFETCH', { default: 500, min: 1, max: 65_535 }),
+    consume: read.oneOf('QUEUE_CONSUME', ['true', 'false'] as const, 'true') === 'true',
     streamUpstreamAck: read.oneOf('STREAM_UPSTREAM_ACK', STREAM_UPSTREAM_ACKS, 'dispatch'),
   };
 }
@@ -63,6 +70,6 @@ export function createQueue(config: QueueConfig, logger: Logger): MessageQueue {
     case 'memory':
       return createMemoryQueue();
     case 'rabbitmq':
-      return createRabbitMqQueue({ url: config.url, queueName: config.name, prefetch: config.prefetch }, logger);
+      return createRabbitMqQueue({ url: config.url, queueName: config.name, prefetch: config.prefetch, consume: config.consume }, logger);
   }
 }

@@ -30,6 +30,8 @@ export interface RabbitMqOptions {
   readonly queueName: string;
   /** basic.qos for this sidecar's consumer: deliveries it may hold unacked (buffered + taken), 1..65535. */
   readonly prefetch: number;
+  /** False: publish only, never consume (take() returns nothing). Default true. */
+  readonly consume?: boolean;
   /** How often the broker's ready count is asked for (upstream().ready). Default 1000 ms. */
   readonly statsIntervalMs?: number;
   /** Reconnect backoff: first ceiling and cap, ms (full jitter, common/backoff.ts). Default 100 and 5000. */
@@ -102,6 +104,7 @@ class Delivery implements QueuedMessage {
 
 export function createRabbitMqQueue(options: RabbitMqOptions, logger: Logger): MessageQueue {
   const { url, queueName, prefetch } = options;
+  const consume = options.consume ?? true;
   const log = logger.child({ queue: queueName, broker: redactUrl(url) });
   const statsIntervalMs = options.statsIntervalMs ?? 1_000;
   const backoff = createBackoff(options.reconnectBaseMs ?? 100, options.reconnectCapMs ?? 5_000);
@@ -113,6 +116,7 @@ export function createRabbitMqQueue(options: RabbitMqOptions, logger: Logger): M
   let bufferedBytes = 0;
   const listeners: (() => void)[] = [];
   let session: Session | undefined;
+  /** Connected and consuming (publish-only: connected): what isReady() says. */
   let consuming = false;
   let running: Promise<void> | undefined;
   /** Held unacked upstream in the current session: buffered + taken and not settled. */
@@ -245,6 +249,7 @@ export function createRabbitMqQueue(options: RabbitMqOptions, logger: Logger): M
         arguments: { 'x-queue-type': 'classic', 'x-max-priority': HIGHEST_PRIORITY },
       });
       brokerReady = declared.messageCount;
+      if (!consume) return s;
       // Without `global`, RabbitMQ applies the limit to each consumer started after it.
       await consumer.prefetch(prefetch);
       // Registered before basic.consume-ok returns: a delivery can follow it in the same read.
@@ -286,7 +291,8 @@ export function createRabbitMqQueue(options: RabbitMqOptions, logger: Logger): M
       consuming = true;
       attempt = 0;
       backoff.reset();
-      log.info('consuming from RabbitMQ', { prefetch, ready: brokerReady });
+      if (consume) log.info('consuming from RabbitMQ', { prefetch, ready: brokerReady });
+      else log.info('connected to RabbitMQ; publishing only (QUEUE_CONSUME=false)', { ready: brokerReady });
       scheduleNotify();
       const error = await s.lost;
       consuming = false;
@@ -338,7 +344,7 @@ export function createRabbitMqQueue(options: RabbitMqOptions, logger: Logger): M
       if (s?.open) {
         try {
           // Deliveries already sent arrive before cancel-ok, so the buffer is complete after it.
-          await s.consumer.cancel(s.consumerTag);
+          if (s.consumerTag !== '') await s.consumer.cancel(s.consumerTag);
         } catch {
           // The channel went meanwhile: the broker requeues everything anyway.
         }
