@@ -34,8 +34,14 @@ class QueueStub(object):
     Errors that end a call are gRPC statuses with a bounded, human-readable
     message: INVALID_ARGUMENT (a field out of range: do not retry unchanged),
     RESOURCE_EXHAUSTED (a limit of the sidecar was hit: retry later),
-    ALREADY_EXISTS, PERMISSION_DENIED, UNAVAILABLE (shutting down: reconnect
-    with backoff), DEADLINE_EXCEEDED.
+    ALREADY_EXISTS, PERMISSION_DENIED, UNAVAILABLE (shutting down, or a
+    connection over the sidecar's limit: reconnect with backoff),
+    DEADLINE_EXCEEDED.
+
+    Numbers. uint32 fields are decoded as protobuf decodes them everywhere: a
+    varint wider than 32 bits keeps its low 32 bits (2^32 + 1 arrives as 1),
+    and a negative int written into one arrives as a large number. Send values
+    in the documented ranges.
     """
 
     def __init__(self, channel):
@@ -120,8 +126,14 @@ class QueueServicer(object):
     Errors that end a call are gRPC statuses with a bounded, human-readable
     message: INVALID_ARGUMENT (a field out of range: do not retry unchanged),
     RESOURCE_EXHAUSTED (a limit of the sidecar was hit: retry later),
-    ALREADY_EXISTS, PERMISSION_DENIED, UNAVAILABLE (shutting down: reconnect
-    with backoff), DEADLINE_EXCEEDED.
+    ALREADY_EXISTS, PERMISSION_DENIED, UNAVAILABLE (shutting down, or a
+    connection over the sidecar's limit: reconnect with backoff),
+    DEADLINE_EXCEEDED.
+
+    Numbers. uint32 fields are decoded as protobuf decodes them everywhere: a
+    varint wider than 32 bits keeps its low 32 bits (2^32 + 1 arrives as 1),
+    and a negative int written into one arrives as a large number. Send values
+    in the documented ranges.
     """
 
     def Subscribe(self, request, context):
@@ -161,7 +173,7 @@ class QueueServicer(object):
         only with the first ack of a delivery made on this stream.
 
         The stream is ended by the sidecar with
-        DEADLINE_EXCEEDED   no Hello within Limits.hello_timeout_ms;
+        DEADLINE_EXCEEDED   no Hello within Limits.first_message_timeout_ms;
         INVALID_ARGUMENT    a first message that is not a Hello, a second
         Hello, a prefetch outside 1..Limits.max_prefetch,
         an ack with no ids or more than
@@ -331,8 +343,14 @@ class Queue(object):
     Errors that end a call are gRPC statuses with a bounded, human-readable
     message: INVALID_ARGUMENT (a field out of range: do not retry unchanged),
     RESOURCE_EXHAUSTED (a limit of the sidecar was hit: retry later),
-    ALREADY_EXISTS, PERMISSION_DENIED, UNAVAILABLE (shutting down: reconnect
-    with backoff), DEADLINE_EXCEEDED.
+    ALREADY_EXISTS, PERMISSION_DENIED, UNAVAILABLE (shutting down, or a
+    connection over the sidecar's limit: reconnect with backoff),
+    DEADLINE_EXCEEDED.
+
+    Numbers. uint32 fields are decoded as protobuf decodes them everywhere: a
+    varint wider than 32 bits keeps its low 32 bits (2^32 + 1 arrives as 1),
+    and a negative int written into one arrives as a large number. Send values
+    in the documented ranges.
     """
 
     @staticmethod
