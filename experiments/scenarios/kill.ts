@@ -108,13 +108,29 @@ export const kill: Scenario<'kill', KillRun, KillParams, KillSummary> = {
       // logged: a race no count can win, so the scenario does not run it.)
       ctx.progress.phase(`waiting for the victim to start message ${killAtStart}`);
       const deadline = performance.now() + ctx.profile.drainTimeoutS * 1000;
+      // The kill must also land before the message in hand is done. The
+      // reading before the one that first counted message n still counted
+      // fewer, so n started after that reading began (`startedAfter`) and is
+      // unfinished until startedAfter + victimDelayMs at the earliest. The
+      // kill goes within half of that, or waits for a later message: on a
+      // machine too slow to read twice in time it retries rather than race.
       const { started, before } = await (async () => {
+        let count = 0;
+        let lastReadAt = performance.now();
+        let startedAfter = lastReadAt;
         for (;;) {
-          if (performance.now() > deadline) throw new Error(`${variantKey(variant)}: the victim never started ${killAtStart} messages`);
+          if (performance.now() > deadline) throw new Error(`${variantKey(variant)}: the victim never started ${killAtStart} messages with every earlier one settled and time left to kill it mid-message`);
+          const readAt = performance.now();
           const n = (await startedCount(victim)) ?? 0;
+          if (n > count) {
+            count = n;
+            startedAfter = lastReadAt;
+          }
+          lastReadAt = readAt;
           if (n >= killAtStart) {
             const stats = await s.lab.sidecar.admin.stats();
-            if (Number(stats.workers.find((w) => w.workerId === victim.id)?.acked ?? 0) === n - 1) return { started: n, before: stats };
+            const settled = Number(stats.workers.find((w) => w.workerId === victim.id)?.acked ?? 0) === n - 1;
+            if (settled && performance.now() - startedAfter < victimDelayMs / 2) return { started: n, before: stats };
           }
           await sleep(2);
         }
