@@ -3,6 +3,7 @@ import { parseFlags, UsageError } from '../tools/lib/cli.ts';
 
 export const USAGE = `usage: node bench/run.ts [--quick] [--rounds N] [--memory-runs N] [--workers N] [--seconds S] [--only REGEX]
                          [--skip-throughput] [--skip-memory] [--out DIR] [--profile CONTENDER-ID]
+       node bench/run.ts --rerender [--out DIR]   rewrite DIR/results.md (and its targets) from DIR/results.json; DIR: bench
 `;
 
 export interface BenchSettings {
@@ -25,6 +26,8 @@ export interface BenchOptions {
   readonly skipThroughput: boolean;
   readonly skipMemory: boolean;
   readonly out: string | undefined;
+  /** Run nothing: rewrite results.md and the targets from results.json in `out` (or bench/). */
+  readonly rerender: boolean;
   /** Profile this contender instead of benchmarking. */
   readonly profile: string | undefined;
   readonly settings: BenchSettings;
@@ -45,6 +48,7 @@ export function parseBenchOptions(argv: readonly string[], contenderIds: readonl
     'skip-memory': { type: 'boolean', default: false },
     out: { type: 'string' },
     profile: { type: 'string' },
+    rerender: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   });
   const quick = values.quick;
@@ -77,6 +81,11 @@ export function parseBenchOptions(argv: readonly string[], contenderIds: readonl
     throw new UsageError(`--profile: no contender '${values.profile}'; one of: ${contenderIds.join(', ')}`);
   }
   if (values.out === '') throw new UsageError('--out needs a directory');
+  if (values.rerender) {
+    const measuring = ['quick', 'rounds', 'memory-runs', 'workers', 'seconds', 'only', 'skip-throughput', 'skip-memory', 'profile']
+      .filter((name) => values[name as keyof typeof values] !== undefined && values[name as keyof typeof values] !== false);
+    if (measuring.length > 0) throw new UsageError(`--rerender runs nothing, so it takes only --out; drop ${measuring.map((n) => `--${n}`).join(', ')}`);
+  }
   if (values.profile === undefined && values['skip-throughput'] && values['skip-memory']) {
     throw new UsageError('--skip-throughput and --skip-memory together leave nothing to run');
   }
@@ -88,6 +97,7 @@ export function parseBenchOptions(argv: readonly string[], contenderIds: readonl
     skipMemory: values['skip-memory'],
     out: values.out,
     profile: values.profile,
+    rerender: values.rerender,
     settings,
     complete: !quick && only === undefined && !values['skip-throughput'] && !values['skip-memory'] &&
       values.rounds === undefined && values.workers === undefined && values.seconds === undefined && values['memory-runs'] === undefined,

@@ -5,7 +5,7 @@
  * round's baseline, then the median of those), so drift of the machine
  * between rounds cancels instead of widening the spread.
  */
-import { streamOf, type ContenderSpec } from './contenders.ts';
+import { CREDIT_PREFETCHES, rabbitmqBareId, streamOf, type ContenderSpec } from './contenders.ts';
 import type { MemoryReadingRecord, MemoryRuns } from './memory.ts';
 import { summarize, type Summary } from './lib/summary.ts';
 
@@ -161,22 +161,28 @@ export function memoryResults(runs: MemoryRuns, counts: readonly number[], strea
 
 const GIB = 1024 ** 3;
 
+/**
+ * The targets the bench reports (never asserts): every ratio is of two
+ * contenders of this run, paired by round.
+ */
 export function targets(throughput: readonly ThroughputResult[], memoryRows: readonly MemoryResult[]): TargetResult[] {
   const out: TargetResult[] = [];
   const row = (id: string): ThroughputResult | undefined => throughput.find((r) => r.id === id && r.runs.length > 0);
-  const stream = row('stream/shipped');
-  if (stream?.rateRatio) {
-    out.push({ target: 'sidecar `stream`, telemetry as shipped, >= 0.8 x bare grpc-js streaming', measured: `${fmtRatio(stream.rateRatio)} x`, value: stream.rateRatio.median, threshold: 0.8, met: stream.rateRatio.median >= 0.8 });
-  }
+  const atLeast = (target: string, ratio: Summary | null | undefined, threshold: number): void => {
+    if (ratio) out.push({ target, measured: `${fmtRatio(ratio)} x`, value: ratio.median, threshold, met: ratio.median >= threshold });
+  };
+  atLeast('sidecar `stream`, telemetry as shipped, >= 0.8 x bare grpc-js streaming', row('stream/shipped')?.rateRatio, 0.8);
+  atLeast('`poll`, as shipped, >= 0.8 x bare grpc-js unary', row('poll/shipped')?.rateRatio, 0.8);
+  atLeast('`credit` prefetch 1, as shipped, >= 0.5 x sidecar `stream`', row('credit-1/shipped')?.rateRatioToStream, 0.5);
   for (const prefetch of [100, 1000]) {
-    const credit = row(`credit-${prefetch}/shipped`);
-    if (credit?.rateRatioToStream) {
-      out.push({ target: `\`credit\` prefetch ${prefetch}, as shipped, >= 0.7 x sidecar \`stream\``, measured: `${fmtRatio(credit.rateRatioToStream)} x`, value: credit.rateRatioToStream.median, threshold: 0.7, met: credit.rateRatioToStream.median >= 0.7 });
-    }
+    atLeast(`\`credit\` prefetch ${prefetch}, as shipped, >= 0.7 x sidecar \`stream\``, row(`credit-${prefetch}/shipped`)?.rateRatioToStream, 0.7);
   }
-  const poll = row('poll/shipped');
-  if (poll?.rateRatio) {
-    out.push({ target: '`poll`, as shipped, >= 0.8 x bare grpc-js unary', measured: `${fmtRatio(poll.rateRatio)} x`, value: poll.rateRatio.median, threshold: 0.8, met: poll.rateRatio.median >= 0.8 });
+  for (const prefetch of CREDIT_PREFETCHES) {
+    const credit = row(`credit-${prefetch}/shipped`);
+    const rabbit = row(rabbitmqBareId(prefetch));
+    if (credit && rabbit) {
+      atLeast(`\`credit\` prefetch ${prefetch}, as shipped, >= bare amqplib on RabbitMQ at prefetch ${prefetch}`, paired(credit.runs, rabbit.runs, (r) => r.rate), 1);
+    }
   }
   for (const m of memoryRows) {
     if (m.messages !== 1_000_000 || !(m.id.startsWith('burst-') || m.id.startsWith('publish-'))) continue;
@@ -270,5 +276,43 @@ export function targetsMarkdown(rows: readonly TargetResult[]): string {
     '| target | measured, median (min–max) | met? |',
     '|---|--:|:-:|',
     ...rows.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+  ].join('\n');
+}
+
+/** What a results.json says about the run itself. */
+export interface BenchMeta {
+  readonly command: string;
+  readonly date: string;
+  readonly node: string;
+  readonly grpcJs: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryBytes: number;
+  readonly loadAverageAtStart: number;
+  readonly loadAverageAtEnd: number;
+  readonly loadAverageEachRound: readonly number[];
+  readonly durationSeconds: number;
+  readonly settings: { readonly rounds: number; readonly workers: number; readonly payloadBytes: number };
+  readonly otlpSink: unknown;
+}
+
+/** results.md: the run, the targets, the throughput tables, the memory table. */
+export function benchMarkdown(meta: BenchMeta, targetRows: readonly TargetResult[], throughputRows: readonly ThroughputResult[], memoryRows: readonly MemoryResult[]): string {
+  const rounds = meta.loadAverageEachRound;
+  return [
+    `Command: \`${meta.command}\` (${meta.date}, Node ${meta.node}, grpc-js ${meta.grpcJs}, ${meta.cpus} × ${meta.cpuModel}, load average ${meta.loadAverageAtStart.toFixed(2)} at start${rounds.length > 0 ? `, ${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)} as rounds began` : ''}, ${meta.loadAverageAtEnd.toFixed(2)} at end; ${meta.settings.rounds} rounds, ${meta.settings.workers} worker processes per contender, ${meta.settings.payloadBytes}-byte payloads; took ${meta.durationSeconds.toFixed(0)} s).`,
+    '',
+    '### Targets',
+    '',
+    targetsMarkdown(targetRows),
+    '',
+    '### Throughput and CPU per message',
+    '',
+    throughputMarkdown(throughputRows),
+    '',
+    '### Memory',
+    '',
+    memoryMarkdown(memoryRows),
+    '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@
  *   node bench/run.ts --quick         smoke run (~40 s): six contenders, one round, small memory scenarios
  *   node bench/run.ts --profile stream/shipped
  *                                     CPU-profile the server and a worker of one contender, say where the time goes
+ *   node bench/run.ts --rerender      rewrite bench/results.md and its targets from bench/results.json
  *
  * Throughput: every contender (a server and its worker processes) is started
  * once and paused (SIGSTOP); rounds then resume and time each contender in
@@ -17,7 +18,7 @@
  * bench/results.md; any narrowed or resized run writes under reports/bench/
  * (git-ignored) unless --out says otherwise. Flags: bench/options.ts.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@backlog-lab/harness/repo';
@@ -29,7 +30,7 @@ import { loadAverage } from './lib/proc.ts';
 import { summarize } from './lib/summary.ts';
 import { measureMemory, type MemoryRuns } from './memory.ts';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
-import { memoryMarkdown, memoryResults, targets, targetsMarkdown, throughputMarkdown, throughputResults, type RunRecord } from './report.ts';
+import { benchMarkdown, memoryResults, targets, throughputResults, type BenchMeta, type MemoryResult, type RunRecord, type ThroughputResult } from './report.ts';
 import { startContender, type ContenderOptions, type Run, type RunningContender } from './throughput.ts';
 
 let options: BenchOptions;
@@ -45,6 +46,22 @@ if (options.help) {
   process.exit(0);
 }
 const { quick, settings } = options;
+if (options.rerender) {
+  const dir = options.out ?? join(REPO_ROOT, 'bench');
+  const file = join(dir, 'results.json');
+  let saved: { meta: BenchMeta; throughput: ThroughputResult[]; memory: MemoryResult[] };
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as typeof saved;
+  } catch (error) {
+    process.stderr.write(`bench: --rerender: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const targetRows = targets(saved.throughput, saved.memory);
+  writeFileSync(file, `${JSON.stringify({ meta: saved.meta, targets: targetRows, throughput: saved.throughput, memory: saved.memory }, null, 2)}\n`);
+  writeFileSync(join(dir, 'results.md'), benchMarkdown(saved.meta, targetRows, saved.throughput, saved.memory));
+  console.log(join(dir, 'results.md'));
+  process.exit(0);
+}
 
 const began = performance.now();
 const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(0)}s`;
@@ -303,7 +320,7 @@ try {
     const memoryRows = memoryResults(memoryRuns, settings.memoryCounts, settings.streamWorkers);
     const targetRows = targets(throughputRows, memoryRows);
     const command = `node bench/run.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
-    const meta = {
+    const meta: BenchMeta = {
       command,
       date: new Date().toISOString(),
       node: process.version,
@@ -318,22 +335,7 @@ try {
       settings,
       otlpSink: sink.received,
     };
-    const markdown = [
-      `Command: \`${command}\` (${meta.date}, Node ${meta.node}, grpc-js ${meta.grpcJs}, ${meta.cpus} × ${meta.cpuModel}, load average ${load1.toFixed(2)} at start${meta.loadAverageEachRound.length > 0 ? `, ${Math.min(...meta.loadAverageEachRound).toFixed(2)}–${Math.max(...meta.loadAverageEachRound).toFixed(2)} as rounds began` : ''}, ${meta.loadAverageAtEnd.toFixed(2)} at end; ${settings.rounds} rounds, ${settings.workers} worker processes per contender, ${settings.payloadBytes}-byte payloads; took ${meta.durationSeconds.toFixed(0)} s).`,
-      '',
-      '### Targets',
-      '',
-      targetsMarkdown(targetRows),
-      '',
-      '### Throughput and CPU per message',
-      '',
-      throughputMarkdown(throughputRows),
-      '',
-      '### Memory',
-      '',
-      memoryMarkdown(memoryRows),
-      '',
-    ].join('\n');
+    const markdown = benchMarkdown(meta, targetRows, throughputRows, memoryRows);
     const { complete, out } = options;
     const outDir = out ?? (complete ? join(REPO_ROOT, 'bench') : join(REPO_ROOT, 'reports', 'bench'));
     mkdirSync(outDir, { recursive: true });

@@ -38,6 +38,8 @@ test('bench: bad flags are refused with a message that names what is accepted', 
   refuses(['--profile', 'stream'], /--profile: no contender 'stream'; one of: .*stream\/shipped/);
   refuses(['--skip-throughput', '--skip-memory'], /nothing to run/);
   refuses(['--out', ''], /--out needs a directory/);
+  refuses(['--rerender', '--quick'], /--rerender runs nothing, so it takes only --out; drop --quick/);
+  refuses(['--rerender', '--only', 'poll', '--skip-memory'], /drop --only, --skip-memory/);
   refuses(['--fast'], /Unknown option '--fast'/);
   refuses(['stream'], /positional/);
 });

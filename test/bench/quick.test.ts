@@ -89,6 +89,16 @@ test('bench: results.md has the targets and a row for every contender', () => {
   assert.match(markdown, /\| poll \| sidecar Pull \+ Ack, poll workers \|/);
 });
 
+test('bench --rerender rewrites the same results.md from results.json, and refuses a folder without one', async () => {
+  const rerendered = await runScript(['bench/run.ts', '--rerender', '--out', outDir]);
+  assert.equal(rerendered.code, 0, rerendered.output);
+  assert.equal(readFileSync(join(outDir, 'results.md'), 'utf8'), markdown);
+  assert.deepEqual((JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as typeof results).targets, results.targets);
+  const missing = await runScript(['bench/run.ts', '--rerender', '--out', join(outDir, 'nothing-here')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^bench: --rerender: cannot read .*nothing-here\/results\.json/);
+});
+
 test('bench: a bad flag stops it before anything starts, with the reason and the usage', async () => {
   const { code, stderr } = await runScript(['bench/run.ts', '--only', 'credit-5']);
   assert.equal(code, 2);
