@@ -166,7 +166,7 @@ experiment: ## Replay the scenarios in every mode and write reports/<run>/ (ARGS
 	npm run experiment -- $(ARGS)
 
 .PHONY: bench
-bench: ## Run the benchmarks against bare grpc-js (ARGS="--quick")
+bench: ## Run the benchmarks against bare grpc-js, grpcio and amqplib (~10 min; ARGS="--quick")
 	npm run bench -- $(ARGS)
 
 .PHONY: soak

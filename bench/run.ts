@@ -2,7 +2,7 @@
  * `npm run bench`: the lab's own cost against bare grpc-js, in one
  * invocation (docs/benchmarks.md explains the method and every row).
  *
- *   node bench/run.ts                 full run (~7 min on an idle 2-core machine): throughput rounds, then memory
+ *   node bench/run.ts                 full run (~10 min on a 2-core machine): throughput rounds, then memory
  *   node bench/run.ts --quick         smoke run (~40 s): six contenders, one round, small memory scenarios
  *   node bench/run.ts --profile stream/shipped
  *                                     CPU-profile the server and a worker of one contender, say where the time goes
