@@ -22,6 +22,9 @@ export const USAGE = `Usage: npm run experiment -- [options]
                           (default: reports/experiment-<date>-<time>[-quick])
   --rerender              run nothing: rewrite report.md and the charts of --out
                           from its results.json
+  --update                run the scenarios asked for and put their runs into the
+                          results.json of --out in place of what those scenarios had
+                          there (same profile); everything else in it is kept
   --help                  this text
 
 Every scenario runs once per mode × stack × queue asked for.
@@ -39,6 +42,8 @@ export interface RunOptions {
   readonly outAbsolute: boolean;
   /** Only rewrite the report from an existing results.json. */
   readonly rerender: boolean;
+  /** Replace the asked-for scenarios in an existing results.json and keep the rest. */
+  readonly update: boolean;
   readonly help: boolean;
 }
 
@@ -51,11 +56,14 @@ export function parseRunOptions(argv: readonly string[], now = new Date(), cwd =
     queue: { type: 'string', multiple: true },
     out: { type: 'string' },
     rerender: { type: 'boolean', default: false },
+    update: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   });
   const profile: ProfileName = values.quick ? 'quick' : 'default';
   if (values.out === '') throw new UsageError('--out needs a directory');
   if (values.rerender && values.out === undefined) throw new UsageError('--rerender needs --out DIR, the run to rewrite');
+  if (values.update && values.out === undefined) throw new UsageError('--update needs --out DIR, the run to update');
+  if (values.update && values.rerender) throw new UsageError('--update runs scenarios, --rerender runs none: give one of them');
   const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
   const out = values.out ?? `reports/experiment-${stamp}${profile === 'quick' ? '-quick' : ''}`;
   return {
@@ -67,6 +75,7 @@ export function parseRunOptions(argv: readonly string[], now = new Date(), cwd =
     outDir: resolve(cwd, out),
     outAbsolute: isAbsolute(out),
     rerender: values.rerender,
+    update: values.update,
     help: values.help,
   };
 }

@@ -22,12 +22,13 @@ import { createProgress } from './lib/progress.ts';
 import { grpcJsVersion } from './model.ts';
 import { parseRunOptions, USAGE, type RunOptions } from './options.ts';
 import { PROFILES } from './profiles.ts';
-import { rewriteReport, writeReport } from './report/write.ts';
-import { RESULTS_SCHEMA, type Environment } from './results.ts';
+import { readResults, rewriteReport, writeReport } from './report/write.ts';
+import { RESULTS_SCHEMA, type Environment, type Results } from './results.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { stopBrokers } from './variants/queues.ts';
 import { derive } from './summary/derive.ts';
-import { variantsOf } from './variants/variant.ts';
+import type { ScenarioId } from './scenarios/index.ts';
+import { variantKey, variantsOf } from './variants/variant.ts';
 
 function parseOrExit(argv: readonly string[]): RunOptions {
   try {
@@ -57,6 +58,7 @@ function environment(loadAverageStart: number): Environment {
 function commandLine(argv: readonly string[], options: RunOptions): string {
   const args: string[] = [];
   if (options.profile === 'quick') args.push('--quick');
+  if (options.update) args.push('--update');
   if (argv.some((a) => a.startsWith('--scenario'))) args.push('--scenario', options.scenarios.join(','));
   if (argv.some((a) => a.startsWith('--mode'))) args.push('--mode', options.modes.join(','));
   if (argv.some((a) => a.startsWith('--stack'))) args.push('--stack', options.stacks.join(','));
@@ -84,6 +86,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const profile = PROFILES[options.profile];
+  // --update: read what is to be kept before running anything, so a wrong folder fails at once.
+  const earlier = options.update ? readResults(options.outDir) : undefined;
+  if (earlier && earlier.profile.name !== profile.name) {
+    process.stderr.write(`experiment: --update: ${options.outDir} holds a ${earlier.profile.name} run; this is ${profile.name}: its runs would not compare\n`);
+    return 2;
+  }
   const loadStart = loadavg()[0] ?? 0;
   const began = nowMs();
   const progress = createProgress();
@@ -99,7 +107,7 @@ async function main(): Promise<number> {
     await stopBrokers();
   }
 
-  const results = derive({
+  const fresh: Omit<Results, 'summary' | 'conclusion'> = {
     schema: RESULTS_SCHEMA,
     generatedAt: new Date().toISOString(),
     command: commandLine(argv, options),
@@ -109,11 +117,30 @@ async function main(): Promise<number> {
     scenarios: ran.scenarios,
     failures: ran.failures,
     durationS: round((nowMs() - began) / 1000, 1),
-  });
+  };
+  const results = derive(earlier ? updated(earlier, fresh, options.scenarios) : fresh);
   await writeReport(options.outDir, results);
   process.stderr.write(`experiment: done in ${results.durationS} s${ran.failures.length > 0 ? `, ${ran.failures.length} scenario run(s) failed` : ''}\n`);
   process.stdout.write(`${shownPath(options)}/report.md\n`);
   return ran.failures.length > 0 ? 1 : 0;
+}
+
+/**
+ * An earlier run with the scenarios of this one in place of its own: their
+ * runs and failures replaced, every other scenario, variant and failure kept.
+ * The command records both, so the report says how it was made.
+ */
+function updated(earlier: Results, fresh: Omit<Results, 'summary' | 'conclusion'>, rerun: readonly ScenarioId[]): Omit<Results, 'summary' | 'conclusion'> {
+  const keys = new Set(earlier.variants.map(variantKey));
+  return {
+    ...fresh,
+    command: `${earlier.command}, then ${fresh.command}`,
+    environment: { ...earlier.environment, loadAverageEnd: fresh.environment.loadAverageEnd },
+    variants: [...earlier.variants, ...fresh.variants.filter((v) => !keys.has(variantKey(v)))],
+    scenarios: { ...earlier.scenarios, ...fresh.scenarios },
+    failures: [...earlier.failures.filter((f) => !rerun.includes(f.scenario as ScenarioId)), ...fresh.failures],
+    durationS: round(earlier.durationS + fresh.durationS, 1),
+  };
 }
 
 /** Where the run went, as the user gave it: absolute for an absolute --out, else relative to here. */

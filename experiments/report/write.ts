@@ -27,8 +27,18 @@ export async function writeReport(outDir: string, results: Results): Promise<voi
  * report.md. The measurements themselves are left as they are.
  */
 export async function rewriteReport(outDir: string): Promise<void> {
+  await writeReport(outDir, derive(readResults(outDir)));
+}
+
+/** The results.json of a run's directory; throws, saying why, if there is none or an older runner wrote it. */
+export function readResults(outDir: string): Results {
   const path = join(outDir, 'results.json');
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown };
+  let parsed: { schema?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown };
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (parsed.schema !== RESULTS_SCHEMA) throw new Error(`${path}: schema ${JSON.stringify(parsed.schema)}, expected ${RESULTS_SCHEMA} (a run of an older runner: run it again)`);
-  await writeReport(outDir, derive(parsed as Results));
+  return parsed as Results;
 }

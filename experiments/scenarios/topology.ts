@@ -121,10 +121,31 @@ const total = (values: Readonly<Record<string, number>>): number => Object.value
 const sidecarTotal = (m: Moment, field: 'unacked' | 'buffered'): number => Object.values(m.sidecars).reduce((n, s) => n + s[field], 0);
 
 /** A broker reading after the moment the lab sampled: its counts lag the sidecars' by up to a second. */
+/**
+ * The moment the first workers hold what they can, as the broker reports it.
+ * The management API's counts of a queue lag its real state (by seconds for
+ * a queue declared a moment ago, here: its first counts can predate the
+ * publish), so the reading waits, up to BROKER_FRESH_TIMEOUT_MS, until the
+ * broker's unacked is what the sidecars hold unacked upstream: each of their
+ * unacked deliveries is one of the broker's. (In stream with upstream ack on
+ * dispatch both are 0 from the start; there the readings while messages are
+ * in transit, over many seconds, are what show the broker's view.)
+ */
 async function settledMoment(s: ScenarioSession): Promise<Moment> {
   await sleep(1_200);
-  return moment(await s.sampler.sampleNow());
+  const deadline = performance.now() + BROKER_FRESH_TIMEOUT_MS;
+  for (;;) {
+    const sample = await s.sampler.sampleNow();
+    const sidecarsUnacked = Object.values(sample.sidecars).reduce((n, sc) => n + sc.upstreamUnacked, 0);
+    if ((sample.broker !== undefined && sample.broker.unacked === sidecarsUnacked) || performance.now() > deadline) return moment(sample);
+    await sleep(250);
+  }
 }
+
+/** How long the hold reading waits for the broker's counts to catch up with the sidecars'. */
+const BROKER_FRESH_TIMEOUT_MS = 15_000;
+/** How far the broker's counts may lag the lab's own: the bound check compares a reading with the bounds of this window. */
+const BROKER_LAG_S = 3;
 
 /**
  * Until every published id is processed, or nothing more can come: the
@@ -249,7 +270,7 @@ function inTransitReadings(samples: readonly Sample[], fromT: number): TopologyP
   return { samples: count, maxReady, maxUnacked, maxInTransit };
 }
 
-/** Readings of the broker's unacked above what the sidecars could hold then: the bound of the last 1.5 s. */
+/** Readings of the broker's unacked above what the sidecars could hold then: the largest bound of the last BROKER_LAG_S. */
 function boundViolations(samples: readonly Sample[], workers: readonly WorkerHandle[], mode: ModeId): number | null {
   const perWorker = workerBound(mode);
   if (perWorker === null) return null;
@@ -261,7 +282,7 @@ function boundViolations(samples: readonly Sample[], workers: readonly WorkerHan
   let violations = 0;
   samples.forEach((p, i) => {
     if (!p.broker) return;
-    const recent = bounds.slice(0, i + 1).filter((b) => b.t >= p.t - 1.5).map((b) => b.bound);
+    const recent = bounds.slice(0, i + 1).filter((b) => b.t >= p.t - BROKER_LAG_S).map((b) => b.bound);
     if (p.broker.unacked > Math.max(...recent)) violations++;
   });
   return violations;
@@ -281,7 +302,7 @@ function sidecarCell(m: Moment): string {
 const inTransitCell = (m: Moment): string => Object.values(m.inTransit).join(', ') || DASH;
 
 /** One sentence per mode: the answers the section owes, from the numbers. */
-function findings(runs: readonly TopologyRun[]): string[] {
+function findings(runs: readonly TopologyRun[], label: (v: Variant) => string): string[] {
   const out: string[] = [];
   for (const run of runs) {
     const shared = run.parts.find((p) => p.topology === 'shared');
@@ -290,7 +311,7 @@ function findings(runs: readonly TopologyRun[]): string[] {
     const mode = run.variant.mode;
     const unbounded = workerBound(mode) === null;
     const seen = (p: TopologyPart): string => `${fmtN(p.hold.brokerReady)} ready and ${fmtN(p.hold.brokerUnacked)} unacked while ${total(p.hold.inTransit)} were in transit${sidecarTotal(p.hold, 'buffered') > 0 ? ` and ${sidecarTotal(p.hold, 'buffered')} waited in sidecar buffers` : ''}`;
-    const where = `**\`${mode}\`.** When the first workers held what they could, RabbitMQ reported ${seen(shared)} with one shared sidecar, and ${seen(perPod)} with a sidecar per pod.`;
+    const where = `**${label(run.variant)}.** When the first workers held what they could, RabbitMQ reported ${seen(shared)} with one shared sidecar, and ${seen(perPod)} with a sidecar per pod.`;
     const hidden = unbounded
       ? ` With STREAM_UPSTREAM_ACK=dispatch the broker counts a message done once it is written to a stream: what waits in the client backlogs is invisible to it (largest reading while messages were in transit: ${shared.whileInTransit.maxReady} ready shared, ${perPod.whileInTransit.maxReady} per-pod).`
       : ` The broker's unacked is each sidecar's buffer plus what its workers hold; per pod, a sidecar's buffer (up to QUEUE_PREFETCH) belongs to its one worker, out of the new pods' reach.`;
@@ -326,7 +347,7 @@ export const topology: Scenario<'topology', TopologyRun, TopologyParams> = {
   section({ runs, params, label }) {
     if (runs.length === 0) return [];
     const out = [`## ${topology.title}`, ''];
-    out.push(`RabbitMQ behind the sidecars, a queue of its own per run, QUEUE_PREFETCH ${params.queuePrefetch} on every sidecar; stream mode acks upstream on dispatch (the default). ${params.messages} messages are published at once; ${params.pods} workers at ${params.slowDelayMs} ms per message take what they can; then ${params.newPods} more join at the profile's delay (scale-out), and the first pod dies (SIGKILL of its worker, and per-pod of its sidecar too). **Shared**: one sidecar for every worker. **Per-pod**: a sidecar per worker, as a Kubernetes native sidecar container on localhost runs it (deploy/k8s/components/sidecar-per-pod). While the new pods start, the first workers are stopped (SIGSTOP; not in \`poll\`, whose lease a stopped worker could not extend), so the join finds the backlog the hold left whatever the machine's start-up time; "the join" is when they continue. The broker's counts come from its management API, read beside the sidecars' Stats and the workers' metrics at the same moment; they lag by up to a second, so the "hold" reading is taken a second after the lab's own count settled.`, '');
+    out.push(`RabbitMQ behind the sidecars, a queue of its own per run, QUEUE_PREFETCH ${params.queuePrefetch} on every sidecar; stream mode acks upstream on dispatch (the default). ${params.messages} messages are published at once; ${params.pods} workers at ${params.slowDelayMs} ms per message take what they can; then ${params.newPods} more join at the profile's delay (scale-out), and the first pod dies (SIGKILL of its worker, and per-pod of its sidecar too). **Shared**: one sidecar for every worker. **Per-pod**: a sidecar per worker, as a Kubernetes native sidecar container on localhost runs it (deploy/k8s/components/sidecar-per-pod). While the new pods start, the first workers are stopped (SIGSTOP; not in \`poll\`, whose lease a stopped worker could not extend), so the join finds the backlog the hold left whatever the machine's start-up time; "the join" is when they continue. The broker's counts come from its management API, read beside the sidecars' Stats and the workers' metrics at the same moment; they lag the queue's real state (by seconds for a queue declared a moment ago), so the "hold" reading is taken once the broker's unacked equals what the sidecars hold unacked upstream (at most ${BROKER_FRESH_TIMEOUT_MS / 1000} s after the lab's own count settled), and a reading counts as above the bound only if it exceeds every bound of the ${BROKER_LAG_S} s before it.`, '');
     out.push('### Where the hidden backlog sits', '');
     out.push('| variant | topology | broker ready / unacked | per sidecar: unacked upstream (of which buffered) | in transit per worker | broker readings while in transit: max ready / max unacked (max in transit) | unacked above what the sidecars could hold |', '|---|---|---|---|---|---|---|');
     for (const r of runs) {
@@ -345,7 +366,7 @@ export const topology: Scenario<'topology', TopologyRun, TopologyParams> = {
       }
     }
     out.push('');
-    const lines = findings(runs);
+    const lines = findings(runs, label);
     if (lines.length > 0) out.push('### What this shows', '', ...lines.map((l) => `- ${l}`), '');
     return out;
   },

@@ -51,5 +51,7 @@ test('bad flags are refused with a message that names what is accepted', () => {
   refuses(['--fast'], /Unknown option '--fast'/);
   refuses(['--out', ''], /--out needs a directory/);
   refuses(['--rerender'], /--rerender needs --out/);
+  refuses(['--update'], /--update needs --out/);
+  refuses(['--update', '--rerender', '--out', 'x'], /--update runs scenarios, --rerender runs none/);
   refuses(['stream'], /positional/);
 });

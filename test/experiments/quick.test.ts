@@ -329,3 +329,27 @@ test('--rerender rewrites the same report from results.json', async () => {
     }
   }
 });
+
+test('--update puts a rerun scenario into an earlier run and keeps the rest; a run of another profile is refused', async () => {
+  const outDir = outDirs['c-core'];
+  const earlier = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
+  try {
+    const mismatch = await runScript(['experiments/run.ts', '--update', '--scenario', 'priority', '--mode', 'poll', '--stack', 'grpc-js', '--out', outDir]);
+    assert.equal(mismatch.code, 2, mismatch.output);
+    assert.match(mismatch.stderr, /--update: .* holds a quick run; this is default/);
+    const { code, output } = await runScript(['experiments/run.ts', '--quick', '--update', '--scenario', 'priority', '--mode', 'poll', '--stack', 'grpc-js', '--out', outDir]);
+    assert.equal(code, 0, `--update failed:\n${output}`);
+    const merged = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
+    for (const id of Object.keys(earlier.scenarios) as ScenarioId[]) {
+      assert.deepEqual(merged.scenarios[id]?.runs, earlier.scenarios[id]?.runs, `${id} was not rerun and must be kept as it was`);
+    }
+    assert.deepEqual(Object.keys(merged.scenarios.priority?.runs ?? {}), ['poll/grpc-js/memory']);
+    assert.ok(merged.variants.some((v) => variantKey(v) === 'poll/grpc-js/memory'), 'the new variant is listed');
+    assert.equal(merged.variants.length, earlier.variants.length + 1);
+    assert.ok(merged.command.startsWith(`${earlier.command}, then npm run experiment -- --quick --update`), merged.command);
+    assert.match(readFileSync(join(outDir, 'report.md'), 'utf8'), /High priority behind a backlog/);
+  } catch (error) {
+    passed = false;
+    throw error;
+  }
+});
