@@ -37,7 +37,7 @@ export function readResults(outDir: string): Results {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown };
   } catch (error) {
-    throw new Error(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   if (parsed.schema !== RESULTS_SCHEMA) throw new Error(`${path}: schema ${JSON.stringify(parsed.schema)}, expected ${RESULTS_SCHEMA} (a run of an older runner: run it again)`);
   return parsed as Results;
