@@ -288,7 +288,11 @@ check('topology, stream (upstream ack on dispatch): RabbitMQ shows nothing ready
 check('topology, stream: a dead pod loses what its worker had in transit, in either topology, and new workers get none of the backlog', () => {
   const { shared, perPod } = topologyParts('stream');
   for (const p of [shared, perPod]) {
-    assert.ok(p.lost >= 1 && p.lost <= p.victimInFlight, `${p.topology}: lost ${p.lost}, the victim held ${p.victimInFlight}`);
+    // Lost is what no worker logged as processed. The kill can land between
+    // the sidecar answering the victim's last receipt (in flight drops by
+    // one) and the victim writing that message's `message processed` line:
+    // done, yet counted with the lost. A slow worker receipts one at a time.
+    assert.ok(p.lost >= 1 && p.lost <= p.victimInFlight + 1, `${p.topology}: lost ${p.lost}, the victim held ${p.victimInFlight}`);
     assert.equal(p.redelivered, 0);
   }
   assert.equal(shared.newcomersProcessed, 0);
