@@ -101,8 +101,8 @@ export const kill: Scenario<'kill', KillRun, KillParams, KillSummary> = {
       ctx.progress.phase(`publishing ${messages}`);
       const ids = await s.publish(messages, { priority: 1, payloadBytes: ctx.profile.payloadBytes, idPrefix: prefix });
 
-      // Kill while the victim has a message in hand and the sidecar has
-      // settled every one it finished: then what the victim held is exactly
+      // Kill while the victim has a message in hand and every one it
+      // finished is settled at the sidecar and in its log: then what the victim held is exactly
       // what it never finished. (Killed with an ack or receipt on its way,
       // one message could be processed and counted lost, or settled and never
       // logged: a race no count can win, so the scenario does not run it.)
@@ -129,7 +129,9 @@ export const kill: Scenario<'kill', KillRun, KillParams, KillSummary> = {
           lastReadAt = readAt;
           if (n >= killAtStart) {
             const stats = await s.lab.sidecar.admin.stats();
-            const settled = Number(stats.workers.find((w) => w.workerId === victim.id)?.acked ?? 0) === n - 1;
+            // Settled at the sidecar and logged by the victim: a receipt the
+            // sidecar has answered is logged only once the answer is back.
+            const settled = Number(stats.workers.find((w) => w.workerId === victim.id)?.acked ?? 0) === n - 1 && victim.processed().length === n - 1;
             if (settled && performance.now() - startedAfter < victimDelayMs / 2) return { started: n, before: stats };
           }
           await sleep(2);
