@@ -90,7 +90,14 @@ test('stream: across repeated kills, lost is exactly what no worker processed', 
     await rest.stop();
     const processed = new Set([...victim.processedIds(), ...rest.processedIds()]);
     const stats = await lab.admin.stats();
-    assert.equal(num(stats.totals?.lost), ids.filter((id) => !processed.has(id)).length, `run ${run}`);
-    assert.equal(num(stats.totals?.acked), processed.size, `run ${run}`);
+    const acked = num(stats.totals?.acked);
+    // Every message is either processed (its receipt answered) or lost: nothing in between.
+    assert.equal(num(stats.totals?.lost), ids.length - acked, `run ${run}`);
+    // A worker logs a message once the sidecar has answered its receipt, so a
+    // kill can land between the two: processed, and not in the victim's log.
+    // At most the receipt call on its way (one id or two at this pace).
+    const unlogged = acked - processed.size;
+    assert.ok(unlogged >= 0 && unlogged <= 2, `run ${run}: ${acked} acked, ${processed.size} logged as processed`);
+    assert.equal(num(stats.totals?.lost), ids.filter((id) => !processed.has(id)).length - unlogged, `run ${run}`);
   }
 });
