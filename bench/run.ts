@@ -56,9 +56,7 @@ if (options.rerender) {
     process.stderr.write(`bench: --rerender: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
-  const targetRows = targets(saved.throughput, saved.memory);
-  writeFileSync(file, `${JSON.stringify({ meta: saved.meta, targets: targetRows, throughput: saved.throughput, memory: saved.memory }, null, 2)}\n`);
-  writeFileSync(join(dir, 'results.md'), benchMarkdown(saved.meta, targetRows, saved.throughput, saved.memory));
+  writeResults(dir, 'results', saved.meta, saved.throughput, saved.memory);
   console.log(join(dir, 'results.md'));
   process.exit(0);
 }
@@ -318,7 +316,6 @@ try {
     }
     const throughputRows = throughput ? throughputResults(throughput.specs, throughput.runs, throughput.failures, throughput.sizes) : [];
     const memoryRows = memoryResults(memoryRuns, settings.memoryCounts, settings.streamWorkers);
-    const targetRows = targets(throughputRows, memoryRows);
     const command = `node bench/run.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
     const meta: BenchMeta = {
       command,
@@ -335,18 +332,25 @@ try {
       settings,
       otlpSink: sink.received,
     };
-    const markdown = benchMarkdown(meta, targetRows, throughputRows, memoryRows);
+
     const { complete, out } = options;
     const outDir = out ?? (complete ? join(REPO_ROOT, 'bench') : join(REPO_ROOT, 'reports', 'bench'));
     mkdirSync(outDir, { recursive: true });
     const base = complete || out !== undefined ? 'results' : quick ? 'results.quick' : 'results.partial';
-    writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ meta, targets: targetRows, throughput: throughputRows, memory: memoryRows }, null, 2)}\n`);
-    writeFileSync(join(outDir, `${base}.md`), markdown);
-    console.log(markdown);
+    console.log(writeResults(outDir, base, meta, throughputRows, memoryRows));
     log(`wrote ${join(outDir, `${base}.json`)} and ${base}.md`);
   }
 } finally {
   await sink.close();
+}
+
+/** Writes `<base>.json` and `<base>.md` in `dir`, the targets derived from the rows; returns the markdown. */
+function writeResults(dir: string, base: string, meta: BenchMeta, throughputRows: readonly ThroughputResult[], memoryRows: readonly MemoryResult[]): string {
+  const targetRows = targets(throughputRows, memoryRows);
+  const markdown = benchMarkdown(meta, targetRows, throughputRows, memoryRows);
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify({ meta, targets: targetRows, throughput: throughputRows, memory: memoryRows }, null, 2)}\n`);
+  writeFileSync(join(dir, `${base}.md`), markdown);
+  return markdown;
 }
 
 async function packageVersion(name: string): Promise<string> {
