@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scrape, type Sample } from '@backlog-lab/harness/prometheus-text';
-import { waitFor } from '@backlog-lab/harness/admin-client';
+import { waitFor, workerStats } from '@backlog-lab/harness/admin-client';
 import { num, startProcessLab } from '../support/process-lab.ts';
 
 /** `name{label,label}` for every worker_* series shape, and the `le` values of each histogram. */
@@ -27,6 +27,11 @@ test('the Python worker\'s metric names, labels and buckets are exactly the Type
   const env = { DELIVERY_MODE: 'credit', PROCESSING_DELAY_MS: 0 };
   const python = await lab.worker('py', env, { stack: 'c-core' });
   const typescript = await lab.worker('ts', env, { stack: 'grpc-js' });
+  // Both connected before anything is published, or the first to connect can take all of it.
+  await waitFor('both workers connected', async () => {
+    const stats = await lab.admin.stats();
+    return ['py', 'ts'].every((id) => workerStats(stats, id).connected) ? true : undefined;
+  });
   await lab.admin.publishMany(40);
   await waitFor('both workers to process some', async () => (num((await lab.admin.stats()).totals?.acked) === 40 && python.processedIds().length > 0 && typescript.processedIds().length > 0 ? true : undefined), 30_000);
   const [py, ts] = await Promise.all([scrape(python.metricsPort), scrape(typescript.metricsPort)]);
