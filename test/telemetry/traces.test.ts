@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scrape } from '@backlog-lab/harness/prometheus-text';
+import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
 import { waitFor } from '@backlog-lab/harness/admin-client';
-import { startOtlpReceiver } from '@backlog-lab/harness/otlp-receiver';
+import { startOtlpReceiver, type ReceivedSpan } from '@backlog-lab/harness/otlp-receiver';
 import { num, startProcessLab } from '../support/process-lab.ts';
 
 const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
@@ -88,6 +88,62 @@ test('each message is one exported trace: send -> backlog wait -> process, and t
     // Every one of the 12 messages got its own trace.
     const sendTraces = new Set(receiver.spans.filter((s) => s.name === 'send backlog.v1.Queue').map((s) => s.traceId));
     assert.equal(sendTraces.size, ids.length);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('sampled at 50 %: every sampled message keeps its whole trace, and a worker whose sampler ignores the parent still traces the rest', async () => {
+  const receiver = await startOtlpReceiver();
+  try {
+    const otel = (service: string, sampler: string): Record<string, string> => ({
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_TRACES_SAMPLER: sampler,
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+    });
+    const lab = await startProcessLab(otel('sidecar', 'parentbased_traceidratio'));
+    // The worker follows the sidecar's decision (as shipped); the other
+    // samples every span whatever its parent says, so it must not skip any.
+    const follower = await lab.worker('follows-parent', { ...otel('follower', 'parentbased_traceidratio'), DELIVERY_MODE: 'credit', PROCESSING_DELAY_MS: 5 });
+    const always = await lab.worker('always-on', { ...otel('always', 'always_on'), DELIVERY_MODE: 'credit', PROCESSING_DELAY_MS: 5 });
+    await waitFor('two connected workers', async () => ((await lab.admin.stats()).workers.filter((w) => w.connected).length === 2 ? true : undefined));
+    const ids = await lab.admin.publishMany(60, { priority: 1 });
+    await waitFor('all processed', async () => (num((await lab.admin.stats()).totals?.acked) === ids.length ? true : undefined));
+    const took = async (w: typeof follower): Promise<number> => sum(await scrape(w.metricsPort), 'worker_messages_processed_total');
+    const [followerTook, alwaysTook] = [await took(follower), await took(always)];
+    await Promise.all([follower.stop(), always.stop()]);
+    await lab.sidecar.stop();
+
+    const messageSpans = (service: string, name: string): ReceivedSpan[] => receiver.spans.filter((s) => s.service === service && s.name === name);
+    const sends = new Map(messageSpans('sidecar', 'send backlog.v1.Queue').map((s) => [String(s.attributes['messaging.message.id']), s]));
+    assert.ok(sends.size > 0 && sends.size < ids.length, `${sends.size} of ${ids.length} sampled: the ratio sampler did not run`);
+    for (const service of ['follower', 'always']) {
+      const processed = messageSpans(service, 'process backlog.v1.Queue');
+      const backlogs = new Map(messageSpans(service, 'backlog wait').map((s) => [s.spanId, s]));
+      assert.ok(processed.length > 0, `${service} exported no process span`);
+      for (const process of processed) {
+        const backlog = backlogs.get(process.parentSpanId);
+        assert.ok(backlog, `${service}: process span without its backlog wait`);
+        const send = sends.get(String(process.attributes['messaging.message.id']));
+        if (send !== undefined) {
+          assert.equal(backlog.parentSpanId, send.spanId, `${service}: a sampled message's backlog wait is not the send span's child`);
+          assert.equal(backlog.traceId, send.traceId);
+        } else {
+          assert.equal(service, 'always', "the follower exported spans of a message the sidecar did not sample");
+        }
+      }
+    }
+    // Every message sampled at the sidecar has its worker spans, on whichever worker took it.
+    const tracedAtWorkers = new Set(receiver.spans.filter((s) => s.name === 'process backlog.v1.Queue').map((s) => String(s.attributes['messaging.message.id'])));
+    for (const id of sends.keys()) assert.ok(tracedAtWorkers.has(id), `sampled message ${id} has no process span`);
+    // The worker that ignores the parent traced every message it took; the
+    // follower only those the sidecar sampled.
+    assert.equal(messageSpans('always', 'process backlog.v1.Queue').length, alwaysTook);
+    assert.ok(messageSpans('follower', 'process backlog.v1.Queue').length < followerTook, 'the follower traced every message');
   } finally {
     await receiver.close();
   }

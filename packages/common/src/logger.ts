@@ -12,6 +12,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** Whether a line at this level is written: a caller whose fields cost something to build asks first. */
+  enabled(level: LogLevel): boolean;
   child(fields: LogFields): Logger;
 }
 
@@ -32,6 +34,7 @@ export function createLogger(
     info: (msg, fields) => { emit('info', msg, fields); },
     warn: (msg, fields) => { emit('warn', msg, fields); },
     error: (msg, fields) => { emit('error', msg, fields); },
+    enabled: (lvl) => LOG_LEVELS.indexOf(lvl) >= threshold,
     child: (fields) => createLogger(service, level, { ...base, ...fields }, write),
   };
 }

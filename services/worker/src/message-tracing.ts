@@ -6,13 +6,20 @@
  *         └ process (CONSUMER)
  * The backlog span starts at a sidecar timestamp and ends at a worker one:
  * exact on one host, as good as clock sync across hosts.
+ *
+ * The sampling decision is the sidecar's, made once for the message's trace
+ * and carried in its traceparent. A message the sidecar did not sample (99
+ * of 100 as the stack ships) starts no span here when this worker's sampler
+ * follows the parent's decision, as every parentbased_* sampler and the
+ * default do: those spans would record nothing, and starting them (ids,
+ * sampler, contexts) was the largest part of the worker's telemetry cost.
  */
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { unixNanoToMillis } from '@backlog-lab/common/clock';
 import type { Delivery__Output } from '@backlog-lab/common/contract';
 import { errorMessage } from '@backlog-lab/common/errors';
 import type { DeliveryMode } from '@backlog-lab/common/modes';
-import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, sampledTraceId } from '@backlog-lab/common/trace-context';
+import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, isUnsampledRemoteParent, sampledTraceId } from '@backlog-lab/common/trace-context';
 
 const tracer = trace.getTracer('backlog-lab-worker');
 
@@ -35,8 +42,12 @@ const PROCESS_ATTRIBUTES = {
   'messaging.operation.name': 'process',
 };
 
+/** What an unsampled message's spans come to: no trace id, nothing to end. */
+const UNSAMPLED: MessageSpans = { traceId: undefined, end() { /* no span was started */ } };
+
 export function traceMessage(delivery: Delivery__Output, dispatchedAt: bigint, startedAt: bigint, workerId: string, mode: DeliveryMode): MessageSpans {
   const parent = extractFrom(delivery.traceContext);
+  if (isUnsampledRemoteParent(parent)) return UNSAMPLED;
   const backlog = tracer.startSpan('backlog wait', {
     kind: SpanKind.INTERNAL,
     startTime: unixNanoToMillis(dispatchedAt),

@@ -77,10 +77,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
         metrics.processed(outcome, delivery.priority, secondsBetween(startedAt, doneAt), secondsBetween(BigInt(delivery.publishedAtUnixNano), doneAt), spans.traceId);
         if (outcome !== 'ok') logger.warn('ack not accepted; the sidecar will redeliver or count it lost', { message_id: delivery.id, outcome });
         // The timestamps let the experiment runner follow each delivery from the logs, whatever the stack.
-        logger.debug('message processed', {
-          message_id: delivery.id, priority: delivery.priority, attempt: delivery.attempt, outcome,
-          dispatched_at_unix_nano: delivery.dispatchedAtUnixNano, started_at_unix_nano: startedAt.toString(), done_at_unix_nano: doneAt.toString(),
-        });
+        if (logger.enabled('debug')) {
+          logger.debug('message processed', {
+            message_id: delivery.id, priority: delivery.priority, attempt: delivery.attempt, outcome,
+            dispatched_at_unix_nano: delivery.dispatchedAtUnixNano, started_at_unix_nano: startedAt.toString(), done_at_unix_nano: doneAt.toString(),
+          });
+        }
       });
       if (waitForAck) await recorded;
     },
