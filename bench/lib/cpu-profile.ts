@@ -63,6 +63,7 @@ export function packageOf(node: ProfileNode): string {
   if (url.includes('prom-client') || url.includes('tdigest') || url.includes('bintrees')) return 'prom-client';
   if (url.includes('in-the-middle')) return 'module hooks';
   if (url.includes('/services/sidecar/src/')) return 'lab: sidecar';
+  if (url.includes('/services/worker/src/')) return 'lab: worker';
   if (url.includes('/packages/common/src/')) return 'lab: common';
   if (url.startsWith('node:internal/http2')) return 'node: http2';
   if (url.startsWith('node:internal/streams') || url === 'node:stream') return 'node: streams';

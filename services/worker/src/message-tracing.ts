@@ -15,7 +15,6 @@
  * sampler, contexts) was the largest part of the worker's telemetry cost.
  */
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
-import { unixNanoToMillis } from '@backlog-lab/common/clock';
 import type { Delivery__Output } from '@backlog-lab/common/contract';
 import { errorMessage } from '@backlog-lab/common/errors';
 import type { DeliveryMode } from '@backlog-lab/common/modes';
@@ -45,17 +44,18 @@ const PROCESS_ATTRIBUTES = {
 /** What an unsampled message's spans come to: no trace id, nothing to end. */
 const UNSAMPLED: MessageSpans = { traceId: undefined, end() { /* no span was started */ } };
 
-export function traceMessage(delivery: Delivery__Output, dispatchedAt: bigint, startedAt: bigint, workerId: string, mode: DeliveryMode): MessageSpans {
+/** `dispatchedAt` and `startedAt` in Unix microseconds. */
+export function traceMessage(delivery: Delivery__Output, dispatchedAt: number, startedAt: number, workerId: string, mode: DeliveryMode): MessageSpans {
   const parent = extractFrom(delivery.traceContext);
   if (isUnsampledRemoteParent(parent)) return UNSAMPLED;
   const backlog = tracer.startSpan('backlog wait', {
     kind: SpanKind.INTERNAL,
-    startTime: unixNanoToMillis(dispatchedAt),
+    startTime: dispatchedAt / 1000,
     attributes: BACKLOG_ATTRIBUTES,
   }, parent);
   const process: Span = tracer.startSpan(`process ${DESTINATION_NAME}`, {
     kind: SpanKind.CONSUMER,
-    startTime: unixNanoToMillis(startedAt),
+    startTime: startedAt / 1000,
     attributes: PROCESS_ATTRIBUTES,
   }, trace.setSpan(context.active(), backlog));
   // The rest only where they are kept: most messages are not sampled, and
@@ -71,7 +71,7 @@ export function traceMessage(delivery: Delivery__Output, dispatchedAt: bigint, s
     backlog.setAttributes(attributes);
     process.setAttributes(attributes);
   }
-  backlog.end(unixNanoToMillis(startedAt));
+  backlog.end(startedAt / 1000);
   return {
     traceId: sampledTraceId(process),
     end(error) {
