@@ -21,12 +21,14 @@ const cases = [
   ['sidecar', 'MAX_CONNECTION_AGE_GRACE_MS', '-1'],
   ['sidecar', 'SIDECAR_METRICS_HOST', 'a host'],
   ['sidecar', 'READY_FD', '1'],
+  ['sidecar', 'TRACE_MESSAGE_RPCS', 'yes'],
   ['worker', 'DELIVERY_MODE', 'push'],
   ['worker', 'PREFETCH', 'abc'],
   ['worker', 'PROCESSING_DELAY_MS', '-5'],
   ['worker', 'SIDECAR_ADDRESS', 'no port'],
   ['worker', 'WORKER_METRICS_PORT', '1.5'],
   ['worker', 'WORKER_ID', 'has space'],
+  ['worker', 'TRACE_MESSAGE_RPCS', '1'],
 ] as const;
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -16,6 +16,8 @@ test('each message is one exported trace: send -> backlog wait -> process, and t
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // The per-message calls' RPC spans too, so every call below has its span.
+      TRACE_MESSAGE_RPCS: 'true',
     });
     const lab = await startProcessLab(otel('sidecar'));
     const workers = await Promise.all([
@@ -69,7 +71,7 @@ test('each message is one exported trace: send -> backlog wait -> process, and t
       assert.ok(process.startNs >= backlog.endNs);
     }
 
-    // The gRPC instrumentation's own spans: unary RPCs and the streams, both sides.
+    // The gRPC instrumentation's own spans (TRACE_MESSAGE_RPCS=true): unary RPCs and the streams, both sides.
     const rpcSpans = new Set(receiver.spans.map((s) => `${s.service} ${s.kind} ${s.name}`));
     for (const expected of [
       'sidecar 2 grpc.backlog.v1.Queue/Publish',
@@ -144,6 +146,44 @@ test('sampled at 50 %: every sampled message keeps its whole trace, and a worker
     // follower only those the sidecar sampled.
     assert.equal(messageSpans('always', 'process backlog.v1.Queue').length, alwaysTook);
     assert.ok(messageSpans('follower', 'process backlog.v1.Queue').length < followerTook, 'the follower traced every message');
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('by default the per-message calls have no RPC spans; the streams, Publish and every message\'s trace keep theirs', async () => {
+  const receiver = await startOtlpReceiver();
+  try {
+    const otel = (service: string): Record<string, string> => ({
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    const lab = await startProcessLab(otel('sidecar'));
+    const workers = await Promise.all([
+      lab.worker('d-stream', { ...otel('worker'), DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 5 }),
+      lab.worker('d-poll', { ...otel('worker'), DELIVERY_MODE: 'poll', PROCESSING_DELAY_MS: 5 }),
+    ]);
+    await waitFor('two connected workers', async () => ((await lab.admin.stats()).workers.filter((w) => w.connected).length === 2 ? true : undefined));
+    const ids = await lab.admin.publishMany(20, { priority: 1 });
+    await waitFor('all processed', async () => (num((await lab.admin.stats()).totals?.acked) === ids.length ? true : undefined));
+    const perWorker = await Promise.all(workers.map(async (w) => sum(await scrape(w.metricsPort), 'worker_messages_processed_total')));
+    assert.ok(perWorker.every((n) => n > 0), `both workers must take messages: ${perWorker.join(', ')}`);
+    await Promise.all(workers.map((w) => w.stop()));
+    await lab.sidecar.stop();
+
+    const rpc = new Set(receiver.spans.filter((s) => s.name.startsWith('grpc.')).map((s) => `${s.service} ${s.name}`));
+    for (const method of ['Pull', 'Ack', 'ExtendLease', 'Receipt']) {
+      for (const service of ['sidecar', 'worker']) assert.ok(!rpc.has(`${service} grpc.backlog.v1.Queue/${method}`), `${service} exported a ${method} span`);
+    }
+    for (const kept of ['sidecar grpc.backlog.v1.Queue/Publish', 'sidecar grpc.backlog.v1.Queue/Subscribe', 'worker grpc.backlog.v1.Queue/Subscribe']) {
+      assert.ok(rpc.has(kept), `missing span: ${kept}`);
+    }
+    // Every message still has its own whole trace.
+    const processed = receiver.spans.filter((s) => s.name === 'process backlog.v1.Queue');
+    assert.deepEqual(new Set(processed.map((s) => String(s.attributes['messaging.message.id']))), new Set(ids));
   } finally {
     await receiver.close();
   }

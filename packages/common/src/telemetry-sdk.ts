@@ -23,7 +23,29 @@ interface Sdk {
 
 let sdk: Sdk | undefined;
 
+/**
+ * The calls a worker makes per message (or per batch of finished ones):
+ * their RPC spans are off unless TRACE_MESSAGE_RPCS=true. Each message has
+ * its own trace (send, backlog wait, process) whatever this says; a span per
+ * Pull and per Ack cost poll about a fifth of its rate (docs/benchmarks.md).
+ * The streams (Subscribe, Consume), Publish and the admin calls keep theirs.
+ */
+export const MESSAGE_RPC_METHODS: readonly string[] = ['Pull', 'Ack', 'ExtendLease', 'Receipt'];
+
+/** TRACE_MESSAGE_RPCS as the services' config reads it: 'true' or 'false' (default); the config refuses anything else. */
+export function traceMessageRpcs(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.TRACE_MESSAGE_RPCS?.trim() === 'true';
+}
+
+/** OTEL_SDK_DISABLED as the SDK reads it (trimmed, any case). */
+function sdkDisabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+}
+
 export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // No SDK, nothing to instrument for: without this the gRPC instrumentation
+  // would still wrap every call and stream event, for a tracer that drops all.
+  if (sdkDisabled(env)) return;
   env.OTEL_SERVICE_NAME ??= serviceName;
   if (env.OTEL_TRACES_EXPORTER === undefined && env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined && env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT === undefined) {
     env.OTEL_TRACES_EXPORTER = 'none';
@@ -37,7 +59,7 @@ export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv
   // Created (and so enabled) before the SDK is imported: the SDK's own OTLP
   // gRPC exporter loads @grpc/grpc-js, and the instrumentation must see that
   // first load to patch it.
-  const grpcInstrumentation = new GrpcInstrumentation();
+  const grpcInstrumentation = new GrpcInstrumentation(traceMessageRpcs(env) ? {} : { ignoreGrpcMethods: [...MESSAGE_RPC_METHODS] });
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   // The standard propagators (trace context and baggage), with the trace
   // context parsed without a regex, unless OTEL_PROPAGATORS names others.
