@@ -19,10 +19,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@backlog-lab/harness/repo';
-import { UsageError } from '../tools/lib/cli.ts';
+import { numberOption, parseFlagsAndPositionals, UsageError } from '../tools/lib/cli.ts';
 import { allContenders } from './contenders.ts';
+import { onlyPattern } from './options.ts';
 import { summarize, type Summary } from './lib/summary.ts';
 import type { ThroughputResult } from './report.ts';
 
@@ -44,36 +44,21 @@ export interface CompareOptions {
 
 /** `contenderIds`: this tree's, which --only must match. */
 export function parseCompareOptions(argv: readonly string[], contenderIds: readonly string[]): CompareOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { only: { type: 'string' }, pairs: { type: 'string' }, rounds: { type: 'string' }, quick: { type: 'boolean', default: false } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlagsAndPositionals(argv, {
+    only: { type: 'string' }, pairs: { type: 'string' }, rounds: { type: 'string' }, quick: { type: 'boolean', default: false },
+  });
   const [ref, ...extra] = positionals;
   if (ref === undefined || ref === '') throw new UsageError('name the tree to compare with: a git ref (a commit, a branch, HEAD~1)');
   if (extra.length > 0) throw new UsageError(`one git ref, got ${positionals.length}: ${positionals.join(' ')}`);
   const only = values.only ?? DEFAULT_ONLY;
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(only);
-  } catch (error) {
-    throw new UsageError(`--only: not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (!contenderIds.some((id) => pattern.test(id))) throw new UsageError(`--only '${only}' matches no contender; the contenders are: ${contenderIds.join(', ')}`);
-  const integer = (name: string, raw: string | undefined, fallback: number, max: number): number => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be an integer 1..${max}, got '${raw}'`);
-    return n;
+  onlyPattern(only, contenderIds);
+  return {
+    ref,
+    only,
+    pairs: numberOption(values.pairs, {}, { flag: 'pairs', default: 3, min: 1, max: 20 }),
+    rounds: numberOption(values.rounds, {}, { flag: 'rounds', default: 2, min: 1, max: 20 }),
+    quick: values.quick,
   };
-  return { ref, only, pairs: integer('pairs', values.pairs, 3, 20), rounds: integer('rounds', values.rounds, 2, 20), quick: values.quick };
 }
 
 /** One tree's figures for one contender in one pair. */
@@ -203,9 +188,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+  const head = `${git('rev-parse', '--short=12', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`;
   const work = mkdtempSync(join(tmpdir(), 'bench-compare-'));
   const tree = join(work, 'tree');
-  log(`${options.ref} = ${sha.slice(0, 12)} in ${tree}; this tree: ${git('rev-parse', '--short=12', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`);
+  log(`${options.ref} = ${sha.slice(0, 12)} in ${tree}; this tree: ${head}`);
   try {
     git('worktree', 'add', '--detach', '--quiet', tree, sha);
     // A copy, not a link: the workspace packages are relative links, and must resolve inside the other tree.
@@ -220,7 +206,7 @@ async function main(): Promise<void> {
         (side === 'here' ? here : there).push(figuresOf(results));
       }
     }
-    const title = `# This tree (${git('rev-parse', '--short=12', 'HEAD')}${dirty ? ' + uncommitted changes' : ''}) against ${options.ref} (${sha.slice(0, 12)}), ${new Date().toISOString()}, ${options.pairs} pairs of ${options.rounds}-round runs, --only '${options.only}'${options.quick ? ', --quick' : ''}`;
+    const title = `# This tree (${head}) against ${options.ref} (${sha.slice(0, 12)}), ${new Date().toISOString()}, ${options.pairs} pairs of ${options.rounds}-round runs, --only '${options.only}'${options.quick ? ', --quick' : ''}`;
     const markdown = compareMarkdown(title, compare(here, there));
     const dir = join(REPO_ROOT, 'reports', 'bench-compare');
     mkdirSync(dir, { recursive: true });

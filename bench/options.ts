@@ -65,18 +65,7 @@ export function parseBenchOptions(argv: readonly string[], contenderIds: readonl
     inFlightStep: quick ? 10_000 : 100_000,
   };
 
-  let only: RegExp | undefined;
-  if (values.only !== undefined) {
-    try {
-      only = new RegExp(values.only);
-    } catch (error) {
-      throw new UsageError(`--only: not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const pattern = only;
-    if (!contenderIds.some((id) => pattern.test(id))) {
-      throw new UsageError(`--only '${values.only}' matches no contender; the contenders are: ${contenderIds.join(', ')}`);
-    }
-  }
+  const only = values.only === undefined ? undefined : onlyPattern(values.only, contenderIds);
   if (values.profile !== undefined && !contenderIds.includes(values.profile)) {
     throw new UsageError(`--profile: no contender '${values.profile}'; one of: ${contenderIds.join(', ')}`);
   }
@@ -102,6 +91,20 @@ export function parseBenchOptions(argv: readonly string[], contenderIds: readonl
     complete: !quick && only === undefined && !values['skip-throughput'] && !values['skip-memory'] &&
       values.rounds === undefined && values.workers === undefined && values.seconds === undefined && values['memory-runs'] === undefined,
   };
+}
+
+/** An --only pattern: a regular expression that matches at least one of `contenderIds`, or a UsageError saying why not. */
+export function onlyPattern(raw: string, contenderIds: readonly string[]): RegExp {
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(raw);
+  } catch (error) {
+    throw new UsageError(`--only: not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!contenderIds.some((id) => pattern.test(id))) {
+    throw new UsageError(`--only '${raw}' matches no contender; the contenders are: ${contenderIds.join(', ')}`);
+  }
+  return pattern;
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {

@@ -2,23 +2,28 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scrape, sum } from '@backlog-lab/harness/prometheus-text';
 import { waitFor } from '@backlog-lab/harness/admin-client';
-import { startOtlpReceiver, type ReceivedSpan } from '@backlog-lab/harness/otlp-receiver';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@backlog-lab/harness/otlp-receiver';
 import { num, startProcessLab } from '../support/process-lab.ts';
 
 const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
+/** A service's environment exporting its spans to the test's receiver, quickly, plus whatever else the test sets. */
+function exportingTo(receiver: OtlpReceiver, service: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OTEL_SERVICE_NAME: service,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    ...extra,
+  };
+}
+
 test('each message is one exported trace: send -> backlog wait -> process, and the backlog span matches the histogram exemplar', async () => {
   const receiver = await startOtlpReceiver();
   try {
-    const otel = (service: string): Record<string, string> => ({
-      OTEL_SERVICE_NAME: service,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      // The per-message calls' RPC spans too, so every call below has its span.
-      TRACE_MESSAGE_RPCS: 'true',
-    });
+    // The per-message calls' RPC spans too, so every call below has its span.
+    const otel = (service: string): Record<string, string> => exportingTo(receiver, service, { TRACE_MESSAGE_RPCS: 'true' });
     const lab = await startProcessLab(otel('sidecar'));
     const workers = await Promise.all([
       lab.worker('t-stream', { ...otel('worker'), DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 20 }),
@@ -98,15 +103,7 @@ test('each message is one exported trace: send -> backlog wait -> process, and t
 test('sampled at 50 %: every sampled message keeps its whole trace, and a worker whose sampler ignores the parent still traces the rest', async () => {
   const receiver = await startOtlpReceiver();
   try {
-    const otel = (service: string, sampler: string): Record<string, string> => ({
-      OTEL_SERVICE_NAME: service,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_TRACES_SAMPLER: sampler,
-      OTEL_TRACES_SAMPLER_ARG: '0.5',
-    });
+    const otel = (service: string, sampler: string): Record<string, string> => exportingTo(receiver, service, { OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: '0.5' });
     const lab = await startProcessLab(otel('sidecar', 'parentbased_traceidratio'));
     // The worker follows the sidecar's decision (as shipped); the other
     // samples every span whatever its parent says, so it must not skip any.
@@ -154,13 +151,7 @@ test('sampled at 50 %: every sampled message keeps its whole trace, and a worker
 test('by default the per-message calls have no RPC spans; the streams, Publish and every message\'s trace keep theirs', async () => {
   const receiver = await startOtlpReceiver();
   try {
-    const otel = (service: string): Record<string, string> => ({
-      OTEL_SERVICE_NAME: service,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    });
+    const otel = (service: string): Record<string, string> => exportingTo(receiver, service);
     const lab = await startProcessLab(otel('sidecar'));
     const workers = await Promise.all([
       lab.worker('d-stream', { ...otel('worker'), DELIVERY_MODE: 'stream', PROCESSING_DELAY_MS: 5 }),

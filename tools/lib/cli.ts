@@ -6,6 +6,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Parses `--flag` options and positional arguments strictly (no unknown flags); a bad one is a UsageError. */
+export function parseFlagsAndPositionals<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** Parses `--flag` options strictly (no unknown flags, no positionals); a bad one is a UsageError. */
 export function parseFlags<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
   try {

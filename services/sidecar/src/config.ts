@@ -81,8 +81,6 @@ export interface SidecarConfig {
   /** Shutdown: how long to wait for RPCs to finish before forcing. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
-  /** TRACE_MESSAGE_RPCS: RPC spans for the per-message calls too (read by the telemetry SDK at start; checked here). */
-  readonly traceMessageRpcs: boolean;
   /** File descriptor to announce readiness on (the lab's harness); unset: none. */
   readonly readyFd: number | undefined;
   /** The queue behind the sidecar (QUEUE, QUEUE_URL, QUEUE_NAME, QUEUE_PREFETCH, STREAM_UPSTREAM_ACK). */
@@ -135,7 +133,6 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
     maxConnectionAgeGraceMs: read.int('MAX_CONNECTION_AGE_GRACE_MS', { default: 0, min: 0, max: 86_400_000 }),
     drainMs: read.int('SIDECAR_DRAIN_MS', { default: 5_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    traceMessageRpcs: read.oneOf('TRACE_MESSAGE_RPCS', ['false', 'true'], 'false') === 'true',
     readyFd: read.optionalInt('READY_FD', { min: 3, max: 65_535 }),
     queue: readQueueConfig(read),
   };
@@ -143,6 +140,8 @@ export function loadSidecarConfig(env: Readonly<Record<string, string | undefine
   if (config.producerPeakMs > config.producerPeriodMs) read.problem(`PRODUCER_PEAK_MS (${config.producerPeakMs}) must not exceed PRODUCER_PERIOD_MS (${config.producerPeriodMs})`);
   if (!config.tls && (env.SIDECAR_TLS_CLIENT_CA_FILE ?? '').trim() !== '') read.problem('SIDECAR_TLS_CLIENT_CA_FILE needs SIDECAR_TLS_CERT_FILE and SIDECAR_TLS_KEY_FILE: mutual TLS is TLS first');
   if (config.tls && config.tls.adminNames.length > 0 && !config.tls.clientCa) read.problem('SIDECAR_TLS_ADMIN_NAMES needs SIDECAR_TLS_CLIENT_CA_FILE: names come from client certificates');
+  // Read by the telemetry SDK, which starts before this (packages/common/src/telemetry-sdk.ts); checked here like every other variable.
+  read.oneOf('TRACE_MESSAGE_RPCS', ['false', 'true'], 'false');
   read.done();
   return Object.freeze(config);
 }

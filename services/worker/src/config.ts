@@ -40,8 +40,6 @@ export interface WorkerConfig {
   /** Shutdown: how long to wait for the message in hand and the hand-back. */
   readonly drainMs: number;
   readonly logLevel: LogLevel;
-  /** TRACE_MESSAGE_RPCS: RPC spans for the per-message calls too (read by the telemetry SDK at start; checked here). */
-  readonly traceMessageRpcs: boolean;
   /** File descriptor to announce readiness on (the lab's harness); unset: none. */
   readonly readyFd: number | undefined;
 }
@@ -73,11 +71,12 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     tlsClient: pair(read.file('WORKER_TLS_CERT_FILE'), read.file('WORKER_TLS_KEY_FILE')),
     drainMs: read.int('WORKER_DRAIN_MS', { default: 10_000, min: 0, max: 600_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    traceMessageRpcs: read.oneOf('TRACE_MESSAGE_RPCS', ['false', 'true'], 'false') === 'true',
     readyFd: read.optionalInt('READY_FD', { min: 3, max: 65_535 }),
   };
   read.requireTogether(['WORKER_TLS_CERT_FILE', 'WORKER_TLS_KEY_FILE']);
   if (config.tlsClient && !config.tlsCa) read.problem('WORKER_TLS_CERT_FILE needs SIDECAR_TLS_CA_FILE: a client certificate is only sent over TLS');
+  // Read by the telemetry SDK, which starts before this (packages/common/src/telemetry-sdk.ts); checked here like every other variable.
+  read.oneOf('TRACE_MESSAGE_RPCS', ['false', 'true'], 'false');
   read.done();
   return Object.freeze(config);
 }
