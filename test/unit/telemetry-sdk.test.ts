@@ -5,12 +5,19 @@ import { test } from 'node:test';
 import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import { traceMessageRpcs } from '@backlog-lab/common/telemetry-sdk';
 
-// Whether @grpc/grpc-js was wrapped by the instrumentation, after startTelemetry with this environment.
-function patched(env: Record<string, string>): boolean {
+interface Probe { client: boolean; server: boolean; labPropagation: boolean }
+
+// What startTelemetry with this environment installed, seen from a fresh process.
+function probe(env: Record<string, string>): Probe {
   const run = spawnSync(process.execPath, [join(REPO_ROOT, 'test', 'support', 'instrumentation-probe.ts')], { cwd: REPO_ROOT, env: { ...process.env, OTEL_TRACES_EXPORTER: 'none', ...env }, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  const { client, server } = JSON.parse(run.stdout) as { client: boolean; server: boolean };
-  assert.equal(client, server, run.stdout);
+  return JSON.parse(run.stdout) as Probe;
+}
+
+// Whether @grpc/grpc-js was wrapped by the instrumentation.
+function patched(env: Record<string, string>): boolean {
+  const { client, server } = probe(env);
+  assert.equal(client, server);
   return client;
 }
 
@@ -23,4 +30,11 @@ test('TRACE_MESSAGE_RPCS turns the per-message calls\' RPC spans on only when it
   assert.equal(traceMessageRpcs({}), false);
   assert.equal(traceMessageRpcs({ TRACE_MESSAGE_RPCS: 'false' }), false);
   assert.equal(traceMessageRpcs({ TRACE_MESSAGE_RPCS: ' true ' }), true);
+});
+
+test('the per-message trace helpers write traceparent themselves only where the lab\'s default propagators are installed', () => {
+  assert.equal(probe({ OTEL_SDK_DISABLED: 'false' }).labPropagation, true);
+  // Propagators of the user's choice (B3, Jaeger, ...) must be asked; no SDK means no propagation at all.
+  assert.equal(probe({ OTEL_PROPAGATORS: 'tracecontext' }).labPropagation, false);
+  assert.equal(probe({ OTEL_SDK_DISABLED: 'true' }).labPropagation, false);
 });

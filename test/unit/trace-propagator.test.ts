@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { context, defaultTextMapGetter, defaultTextMapSetter, trace, ROOT_CONTEXT, SpanKind, type Context } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, defaultTextMapSetter, propagation, trace, ROOT_CONTEXT, SpanKind, type Context } from '@opentelemetry/api';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
-import { parseTraceParent as libraryParse, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, parseTraceParent as libraryParse, suppressTracing, TraceState, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { FastW3CTraceContextPropagator, parseTraceParent } from '@backlog-lab/common/trace-propagator';
-import { followsUnsampledParent, isUnsampledRemoteParent } from '@backlog-lab/common/trace-context';
+import { extractFrom, followsUnsampledParent, injectSpanInto, isUnsampledRemoteParent, isUnsampledTraceParent } from '@backlog-lab/common/trace-context';
 
 const T = '0af7651916cd43dd8448eb211c80319c';
 const S = 'b7ad6b7169203331';
@@ -58,4 +58,62 @@ test('a message is skipped as unsampled exactly when the SDK\'s sampler would re
     assert.equal(isUnsampledRemoteParent(ROOT_CONTEXT, follows), false, name);
   }
   assert.equal(followsUnsampledParent(undefined), true);
+});
+
+// The propagators telemetry-sdk.ts installs by default, registered for the tests below.
+function withLabPropagators(run: () => void): void {
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new FastW3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  try {
+    run();
+  } finally {
+    propagation.disable();
+  }
+}
+
+test('a span\'s context written straight into a carrier is what the propagators write, and baggage still goes through them', () => {
+  withLabPropagators(() => {
+    const spans = [
+      trace.wrapSpanContext({ traceId: T, spanId: S, traceFlags: 1 }),
+      trace.wrapSpanContext({ traceId: T, spanId: S, traceFlags: 0 }),
+      trace.wrapSpanContext({ traceId: T, spanId: S, traceFlags: 1, traceState: new TraceState('a=1,b=2') }),
+      trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: S, traceFlags: 1 }),
+    ];
+    const viaApi = (active: Context, span: ReturnType<typeof trace.wrapSpanContext>): Record<string, string> => {
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(active, span), carrier);
+      return carrier;
+    };
+    const direct = (active: Context, span: ReturnType<typeof trace.wrapSpanContext>, lab: boolean): Record<string, string> => {
+      const carrier: Record<string, string> = {};
+      injectSpanInto(carrier, span, active, lab);
+      return carrier;
+    };
+    const baggage = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ tenant: { value: 'acme' } }));
+    for (const active of [ROOT_CONTEXT, baggage, suppressTracing(ROOT_CONTEXT)]) {
+      for (const span of spans) {
+        const expected = viaApi(active, span);
+        assert.deepEqual(direct(active, span, true), expected, JSON.stringify(span.spanContext()));
+        assert.deepEqual(direct(active, span, false), expected);
+      }
+    }
+    // The cases above are not all empty: a valid span writes its traceparent, baggage its header.
+    assert.deepEqual(direct(ROOT_CONTEXT, spans[2] as never, true), { traceparent: `00-${T}-${S}-01`, tracestate: 'a=1,b=2' });
+    assert.equal(direct(baggage, spans[0] as never, true).baggage, 'tenant=acme');
+  });
+});
+
+test('an unsampled traceparent is recognised from the header exactly when extracting it would say so', () => {
+  withLabPropagators(() => {
+    const headers = [...inputs, `00-${T}-${S}-02`, `00-${T}-${S}-03`];
+    for (const follows of [true, false]) {
+      for (const traceparent of headers) {
+        const carrier = { traceparent, tracestate: 'a=1' };
+        assert.equal(isUnsampledTraceParent(carrier, follows, true), isUnsampledRemoteParent(extractFrom(carrier), follows), `${traceparent} follows=${follows}`);
+      }
+    }
+    assert.equal(isUnsampledTraceParent({ traceparent: `00-${T}-${S}-00` }, true, true), true);
+    // Not the lab's propagators, or no traceparent: only extraction can tell.
+    assert.equal(isUnsampledTraceParent({ traceparent: `00-${T}-${S}-00` }, true, false), false);
+    assert.equal(isUnsampledTraceParent({}, true, true), false);
+  });
 });

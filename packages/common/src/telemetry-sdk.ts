@@ -15,7 +15,7 @@
 import { register as registerEsmHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import { FastW3CTraceContextPropagator } from './trace-propagator.ts';
+import { FastW3CTraceContextPropagator, markLabPropagation } from './trace-propagator.ts';
 
 interface Sdk {
   shutdown(): Promise<void>;
@@ -68,6 +68,9 @@ export async function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv
     : undefined;
   const nodeSdk = new NodeSDK({ instrumentations: [grpcInstrumentation], ...(textMapPropagator ? { textMapPropagator } : {}) });
   nodeSdk.start();
+  // The per-message trace helpers (trace-context.ts) may then write and read
+  // the traceparent themselves; with other propagators they go through the API.
+  if (textMapPropagator) markLabPropagation();
   sdk = nodeSdk;
 }
 

@@ -4,17 +4,34 @@
  * extracted with the globally registered propagator, so the app never needs
  * to know whether tracing is on: with no SDK the API is a no-op.
  */
-import { context, propagation, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import { formatTraceParent, isLabPropagation, parseTraceParent } from './trace-propagator.ts';
 
 export const MESSAGING_SYSTEM = 'backlog-lab';
 export const DESTINATION_NAME = 'backlog.v1.Queue';
 
-export function injectInto(carrier: Record<string, string>, ctx: Context): void {
-  propagation.inject(ctx, carrier);
-}
-
 export function extractFrom(carrier: Record<string, string>): Context {
   return propagation.extract(context.active(), carrier);
+}
+
+/**
+ * Writes `span`'s context into a message's carrier: what the
+ * propagators write for `trace.setSpan(active, span)`, without
+ * a context and the propagators' round per message when the lab's default
+ * propagators are installed and the active context carries no baggage (then
+ * the trace context is all they would write). Otherwise, through the API.
+ */
+export function injectSpanInto(carrier: Record<string, string>, span: Span, active: Context = context.active(), labPropagation = isLabPropagation()): void {
+  if (!labPropagation || propagation.getBaggage(active) !== undefined || isTracingSuppressed(active)) {
+    propagation.inject(trace.setSpan(active, span), carrier);
+    return;
+  }
+  // A no-op tracer's span has the invalid context: nothing to write, as the propagator would.
+  const sc = span.spanContext();
+  if (!isSpanContextValid(sc)) return;
+  carrier.traceparent = formatTraceParent(sc);
+  if (sc.traceState) carrier.tracestate = sc.traceState.serialize();
 }
 
 /**
@@ -40,6 +57,21 @@ export function isUnsampledRemoteParent(ctx: Context, follows = FOLLOWS_UNSAMPLE
   if (!follows) return false;
   const sc = trace.getSpanContext(ctx);
   return sc !== undefined && sc.isRemote === true && (sc.traceFlags & TraceFlags.SAMPLED) === 0 && trace.isSpanContextValid(sc);
+}
+
+/**
+ * The same rule read straight from a message's carrier, without extracting
+ * a context: true when its `traceparent` is a valid one whose sampled flag
+ * is off, the lab's default propagators are installed (so that header is
+ * the whole trace context) and the sampler follows the parent. False means
+ * only "extract and ask isUnsampledRemoteParent".
+ */
+export function isUnsampledTraceParent(carrier: Readonly<Record<string, string>>, follows = FOLLOWS_UNSAMPLED_PARENT, labPropagation = isLabPropagation()): boolean {
+  if (!follows || !labPropagation) return false;
+  const header = carrier.traceparent;
+  if (header === undefined) return false;
+  const parsed = parseTraceParent(header);
+  return parsed !== null && (parsed.traceFlags & TraceFlags.SAMPLED) === 0;
 }
 
 /** The span's trace id when it is sampled (an exemplar must point at a stored trace). */

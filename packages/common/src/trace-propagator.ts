@@ -41,11 +41,16 @@ export function parseTraceParent(header: string): Pick<SpanContext, 'traceId' | 
   return { traceId: s.slice(3, 35), spanId: s.slice(36, 52), traceFlags: Number.parseInt(s.slice(53, 55), 16) };
 }
 
+/** A span context's `traceparent` header (version 00), as the library's propagator writes it. */
+export function formatTraceParent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags || TraceFlags.NONE).toString(16)}`;
+}
+
 export class FastW3CTraceContextPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const sc = trace.getSpanContext(context);
     if (!sc || isTracingSuppressed(context) || !isSpanContextValid(sc)) return;
-    setter.set(carrier, TRACE_PARENT, `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags || TraceFlags.NONE).toString(16)}`);
+    setter.set(carrier, TRACE_PARENT, formatTraceParent(sc));
     if (sc.traceState) setter.set(carrier, TRACE_STATE, sc.traceState.serialize());
   }
 
@@ -67,4 +72,22 @@ export class FastW3CTraceContextPropagator implements TextMapPropagator {
   fields(): string[] {
     return [TRACE_PARENT, TRACE_STATE];
   }
+}
+
+/**
+ * Whether the process's global propagator is the lab's default (this trace
+ * context plus W3C baggage), as telemetry-sdk.ts installs it when
+ * OTEL_PROPAGATORS is not set. Only then may per-message code read and write
+ * `traceparent` itself instead of going through the propagation API; with
+ * other propagators, or with no SDK at all, it must not.
+ */
+let labPropagation = false;
+
+/** Called by telemetry-sdk.ts once the SDK has registered the lab's default propagator. */
+export function markLabPropagation(installed = true): void {
+  labPropagation = installed;
+}
+
+export function isLabPropagation(): boolean {
+  return labPropagation;
 }

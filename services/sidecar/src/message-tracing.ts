@@ -4,8 +4,8 @@
  * backlog-wait and process spans become its children. A redelivery starts a
  * new trace that links to the first delivery's.
  */
-import { SpanKind, context, trace, type Link } from '@opentelemetry/api';
-import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, injectInto, sampledTraceId } from '@backlog-lab/common/trace-context';
+import { SpanKind, trace, type Link } from '@opentelemetry/api';
+import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, injectSpanInto, sampledTraceId } from '@backlog-lab/common/trace-context';
 import type { Delivery } from '@backlog-lab/common/contract';
 import type { QueuedMessage } from './queue/message.ts';
 import type { Holder } from './queue/policy.ts';
@@ -43,7 +43,7 @@ export function traceSend(message: QueuedMessage, delivery: Delivery, holder: Ho
     });
   }
   const carrier: Record<string, string> = {};
-  injectInto(carrier, trace.setSpan(context.active(), span));
+  injectSpanInto(carrier, span);
   delivery.traceContext = carrier;
   return { traceId: sampledTraceId(span), end: () => { span.end(); } };
 }

@@ -18,7 +18,7 @@ import { SpanKind, SpanStatusCode, context, trace, type Span } from '@openteleme
 import type { Delivery__Output } from '@backlog-lab/common/contract';
 import { errorMessage } from '@backlog-lab/common/errors';
 import type { DeliveryMode } from '@backlog-lab/common/modes';
-import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, isUnsampledRemoteParent, sampledTraceId } from '@backlog-lab/common/trace-context';
+import { DESTINATION_NAME, MESSAGING_SYSTEM, extractFrom, isUnsampledRemoteParent, isUnsampledTraceParent, sampledTraceId } from '@backlog-lab/common/trace-context';
 
 const tracer = trace.getTracer('backlog-lab-worker');
 
@@ -46,6 +46,8 @@ const UNSAMPLED: MessageSpans = { traceId: undefined, end() { /* no span was sta
 
 /** `dispatchedAt` and `startedAt` in Unix microseconds. */
 export function traceMessage(delivery: Delivery__Output, dispatchedAt: number, startedAt: number, workerId: string, mode: DeliveryMode): MessageSpans {
+  // Read from the header where that is the whole trace context; else extracted and asked.
+  if (isUnsampledTraceParent(delivery.traceContext)) return UNSAMPLED;
   const parent = extractFrom(delivery.traceContext);
   if (isUnsampledRemoteParent(parent)) return UNSAMPLED;
   const backlog = tracer.startSpan('backlog wait', {

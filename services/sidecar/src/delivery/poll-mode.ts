@@ -59,11 +59,15 @@ class PendingPull implements Consumer {
     this.#answer(delivery);
   }
 
-  start(timeoutMs: number, call: grpc.ServerUnaryCall<PullRequest__Output, PullResponse>): void {
+  start(call: grpc.ServerUnaryCall<PullRequest__Output, PullResponse>): void {
     this.#open.add(this);
     this.holder.pending++;
     call.on('cancelled', () => { this.#settle(); });
-    this.#timer = setTimeout(() => { this.finish(); }, timeoutMs);
+  }
+
+  /** Answers empty after `timeoutMs` unless answered first; a Pull a queued message answered at once needs no timer. */
+  expireAfter(timeoutMs: number): void {
+    if (!this.#answered) this.#timer = setTimeout(() => { this.finish(); }, timeoutMs);
   }
 
   /** Answers empty (timeout or shutdown). */
@@ -134,8 +138,9 @@ export function createPollMode(ctx: ModeContext): DeliveryMode {
       return;
     }
     const pending = new PendingPull(holder, callback, ctx, open);
-    pending.start(timeoutMs === 0 ? config.longPollMaxMs : timeoutMs, call);
+    pending.start(call);
     dispatcher.attach(pending, record);
+    pending.expireAfter(timeoutMs === 0 ? config.longPollMaxMs : timeoutMs);
   };
 
   const extendLease: grpc.handleUnaryCall<ExtendLeaseRequest__Output, ExtendLeaseResponse> = (call, callback) => {
