@@ -58,6 +58,8 @@ export const BARE_STREAM = 'bare-stream';
 export const BARE_UNARY = 'bare-unary';
 /** The C-core contenders' baseline: the sidecar with bare grpcio readers. */
 export const C_CORE_BARE_READER = 'sidecar-bare-grpcio-reader/off';
+/** The Python (C-core) stream workers, which the Python credit workers are set beside. */
+export const C_CORE_STREAM = 'c-core-stream/off';
 
 export const CREDIT_PREFETCHES = [1, 10, 100, 1000] as const;
 /** basic.qos of each bare AMQP consumer. */
@@ -83,10 +85,11 @@ export function rabbitmqLabId(mode: DeliveryMode, prefetch?: number): string {
   return `rabbitmq/${mode === 'credit' ? `credit-${prefetch ?? 0}` : mode}`;
 }
 
-/** The stream contender a credit contender is also divided by: the same telemetry, the same queue. */
+/** The stream contender a credit contender is also divided by: the same telemetry, the same queue, the same worker stack. */
 export function streamOf(spec: ContenderSpec): string | undefined {
   if (spec.mode !== 'credit') return undefined;
   if (spec.kind === 'lab-rabbitmq') return rabbitmqLabId('stream');
+  if (spec.stack === 'c-core') return C_CORE_STREAM;
   return spec.telemetry === undefined ? undefined : labId('stream', spec.telemetry);
 }
 
@@ -112,7 +115,7 @@ export function allContenders(): ContenderSpec[] {
   // same sidecar. It exports no traces, so one telemetry level: the
   // sidecar's OTel SDK off, as in sidecar-bare-reader/off.
   specs.push({ id: C_CORE_BARE_READER, kind: 'lab-bare-grpcio-reader', mode: 'stream', telemetry: 'off', baseline: BARE_STREAM, description: 'sidecar Subscribe, bare grpcio (C-core) readers' });
-  specs.push({ id: 'c-core-stream/off', kind: 'lab', stack: 'c-core', mode: 'stream', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Subscribe, Python (C-core) stream workers' });
+  specs.push({ id: C_CORE_STREAM, kind: 'lab', stack: 'c-core', mode: 'stream', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Subscribe, Python (C-core) stream workers' });
   specs.push({ id: 'c-core-credit-100/off', kind: 'lab', stack: 'c-core', mode: 'credit', prefetch: 100, telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Consume, Python (C-core) credit workers with PREFETCH=100' });
   specs.push({ id: 'c-core-poll/off', kind: 'lab', stack: 'c-core', mode: 'poll', telemetry: 'off', baseline: C_CORE_BARE_READER, description: 'sidecar Pull + Ack, Python (C-core) poll workers' });
   const onRabbit = `the sidecar on RabbitMQ (QUEUE_PREFETCH ${RABBITMQ_SIDECAR_PREFETCH}) draining a backlog of persistent messages published to the broker beforehand`;

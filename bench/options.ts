@@ -3,7 +3,7 @@ import { parseFlags, UsageError } from '../tools/lib/cli.ts';
 
 export const USAGE = `usage: node bench/run.ts [--quick] [--rounds N] [--memory-runs N] [--workers N] [--seconds S] [--only REGEX]
                          [--skip-throughput] [--skip-memory] [--out DIR] [--profile CONTENDER-ID]
-       node bench/run.ts --rerender [--out DIR]   rewrite DIR/results.md (and its targets) from DIR/results.json; DIR: bench
+       node bench/run.ts --rerender [--out DIR]   rewrite DIR/results.md (and its targets) from DIR/results.json, every ratio derived again from its runs; DIR: bench
 `;
 
 export interface BenchSettings {

@@ -74,7 +74,7 @@ function paired(runs: readonly RunRecord[], base: readonly RunRecord[] | undefin
   return ratios.length === 0 ? null : summarize(ratios);
 }
 
-export function throughputResults(specs: readonly ContenderSpec[], runs: ReadonlyMap<string, RunRecord[]>, failures: ReadonlyMap<string, string[]>, sizes: ReadonlyMap<string, number>): ThroughputResult[] {
+export function throughputResults(specs: readonly ContenderSpec[], runs: ReadonlyMap<string, readonly RunRecord[]>, failures: ReadonlyMap<string, readonly string[]>, sizes: ReadonlyMap<string, number>): ThroughputResult[] {
   return specs.map((spec) => {
     const own = runs.get(spec.id) ?? [];
     const base = spec.baseline === undefined ? undefined : runs.get(spec.baseline);
@@ -98,6 +98,22 @@ export function throughputResults(specs: readonly ContenderSpec[], runs: Readonl
       clientCpuMicrosPerMessage: summarize(own.map((r) => r.clientCpuMicrosPerMessage)),
       rateRatioToStream: stream ? paired(own, stream, (r) => r.rate) : null,
     };
+  });
+}
+
+/**
+ * The rows of a saved run derived again from their runs, each paired as the
+ * contenders say now (so `--rerender` carries a fix of the pairing into a
+ * saved run); a row whose contender no longer exists is kept as saved.
+ */
+export function rederiveThroughput(saved: readonly ThroughputResult[], specs: readonly ContenderSpec[]): ThroughputResult[] {
+  const byId = new Map(specs.map((spec) => [spec.id, spec]));
+  const runs = new Map(saved.map((row) => [row.id, row.runs]));
+  const failures = new Map(saved.map((row) => [row.id, row.failures]));
+  const sizes = new Map(saved.map((row) => [row.id, row.messagesPerRun]));
+  return saved.map((row) => {
+    const spec = byId.get(row.id);
+    return spec === undefined ? row : (throughputResults([spec], runs, failures, sizes)[0] ?? row);
   });
 }
 

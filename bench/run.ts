@@ -6,7 +6,7 @@
  *   node bench/run.ts --quick         smoke run (~40 s): six contenders, one round, small memory scenarios
  *   node bench/run.ts --profile stream/shipped
  *                                     CPU-profile the server and a worker of one contender, say where the time goes
- *   node bench/run.ts --rerender      rewrite bench/results.md and its targets from bench/results.json
+ *   node bench/run.ts --rerender      rewrite bench/results.md and its targets from bench/results.json (ratios derived again from the runs)
  *
  * Throughput: every contender (a server and its worker processes) is started
  * once and paused (SIGSTOP); rounds then resume and time each contender in
@@ -30,7 +30,7 @@ import { loadAverage } from './lib/proc.ts';
 import { summarize } from './lib/summary.ts';
 import { measureMemory, type MemoryRuns } from './memory.ts';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
-import { benchMarkdown, memoryResults, targets, throughputResults, type BenchMeta, type MemoryResult, type RunRecord, type ThroughputResult } from './report.ts';
+import { benchMarkdown, memoryResults, rederiveThroughput, targets, throughputResults, type BenchMeta, type MemoryResult, type RunRecord, type ThroughputResult } from './report.ts';
 import { startContender, type ContenderOptions, type Run, type RunningContender } from './throughput.ts';
 
 let options: BenchOptions;
@@ -56,7 +56,7 @@ if (options.rerender) {
     process.stderr.write(`bench: --rerender: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
-  writeResults(dir, 'results', saved.meta, saved.throughput, saved.memory);
+  writeResults(dir, 'results', saved.meta, rederiveThroughput(saved.throughput, allContenders()), saved.memory);
   console.log(join(dir, 'results.md'));
   process.exit(0);
 }

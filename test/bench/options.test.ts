@@ -58,4 +58,6 @@ test('bench: the sidecar on RabbitMQ runs in every mode, each divided by bare am
   assert.ok(credit);
   assert.equal(streamOf(credit), 'rabbitmq/stream');
   assert.equal(streamOf(allContenders().find((s) => s.id === 'credit-100/shipped') ?? credit), 'stream/shipped');
+  // The Python credit workers beside the Python stream workers, not the grpc-js ones.
+  assert.equal(streamOf(allContenders().find((s) => s.id === 'c-core-credit-100/off') ?? credit), 'c-core-stream/off');
 });

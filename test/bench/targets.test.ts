@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { allContenders } from '../../bench/contenders.ts';
-import { targets, throughputResults, type RunRecord } from '../../bench/report.ts';
+import { summarize } from '../../bench/lib/summary.ts';
+import { rederiveThroughput, targets, throughputResults, type RunRecord } from '../../bench/report.ts';
 
 /** Runs of one contender: one per round, at the given rates. */
 function runsAt(rates: readonly number[]): RunRecord[] {
@@ -40,4 +41,15 @@ test('bench targets: credit prefetch 1 against stream, and each credit row again
   assert.equal(toRabbit.value, 0.5);
   assert.equal(toRabbit.met, false);
   assert.equal([...byName.keys()].some((name) => name.includes('RabbitMQ at prefetch 10')), false, 'a target without its baseline in the run');
+});
+
+test('bench --rerender derives every ratio again from the saved runs, as the contenders pair them now', () => {
+  const saved = throughputResults(specs, new Map(Object.entries(rates).map(([id, r]) => [id, runsAt(r)])), new Map(), new Map());
+  // A saved run whose credit-1 row was paired with something else (a pairing since fixed).
+  const stale = saved.map((row) => (row.id === 'credit-1/shipped' ? { ...row, rateRatioToStream: summarize([9]) } : row));
+  const again = rederiveThroughput(stale, specs);
+  assert.deepEqual(again, saved);
+  // A contender the bench no longer has keeps its saved row.
+  const gone = { ...saved[0], id: 'retired/shipped' } as (typeof saved)[number];
+  assert.deepEqual(rederiveThroughput([gone], specs), [gone]);
 });

@@ -2,7 +2,9 @@
  * Per-message trace helpers shared by both services. A message's trace
  * context travels in Delivery.trace_context as W3C `traceparent`, injected and
  * extracted with the globally registered propagator, so the app never needs
- * to know whether tracing is on: with no SDK the API is a no-op.
+ * to know whether tracing is on: with no SDK the API is a no-op. Where the
+ * lab's default propagators are installed, the hot path writes and reads the
+ * header itself, exactly as they would (injectSpanInto, isUnsampledTraceParent).
  */
 import { context, isSpanContextValid, propagation, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
