@@ -84,8 +84,8 @@ export class FastW3CTraceContextPropagator implements TextMapPropagator {
 let labPropagation = false;
 
 /** Called by telemetry-sdk.ts once the SDK has registered the lab's default propagator. */
-export function markLabPropagation(installed = true): void {
-  labPropagation = installed;
+export function markLabPropagation(): void {
+  labPropagation = true;
 }
 
 export function isLabPropagation(): boolean {
