@@ -98,7 +98,7 @@ export function compare(here: readonly ReadonlyMap<string, TreeFigures>[], there
       onlyOneTree.push(id);
       continue;
     }
-    const ratios = paired.filter(([a, b]) => a.rateRatio !== null && b.rateRatio !== null).map(([a, b]) => (a.rateRatio ?? NaN) / (b.rateRatio ?? NaN));
+    const ratios = paired.flatMap(([a, b]) => (a.rateRatio !== null && b.rateRatio !== null ? [a.rateRatio / b.rateRatio] : []));
     rows.push({
       id,
       pairs: paired.length,

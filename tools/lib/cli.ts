@@ -6,22 +6,23 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Parses `--flag` options and positional arguments strictly (no unknown flags); a bad one is a UsageError. */
-export function parseFlagsAndPositionals<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+/** Runs a parse; whatever it throws becomes a UsageError with the same message. */
+function asUsage<R>(parse: () => R): R {
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    return parse();
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
 }
 
+/** Parses `--flag` options and positional arguments strictly (no unknown flags); a bad one is a UsageError. */
+export function parseFlagsAndPositionals<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+  return asUsage(() => parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }));
+}
+
 /** Parses `--flag` options strictly (no unknown flags, no positionals); a bad one is a UsageError. */
 export function parseFlags<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  return asUsage(() => parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values);
 }
 
 export interface NumberOption {

@@ -58,7 +58,7 @@ const FOLLOWS_UNSAMPLED_PARENT = followsUnsampledParent(process.env.OTEL_TRACES_
 export function isUnsampledRemoteParent(ctx: Context, follows = FOLLOWS_UNSAMPLED_PARENT): boolean {
   if (!follows) return false;
   const sc = trace.getSpanContext(ctx);
-  return sc !== undefined && sc.isRemote === true && (sc.traceFlags & TraceFlags.SAMPLED) === 0 && trace.isSpanContextValid(sc);
+  return sc !== undefined && sc.isRemote === true && (sc.traceFlags & TraceFlags.SAMPLED) === 0 && isSpanContextValid(sc);
 }
 
 /**
