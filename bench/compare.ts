@@ -66,6 +66,8 @@ export interface TreeFigures {
   readonly rate: number;
   /** Rate over the same run's baseline (null for a baseline). */
   readonly rateRatio: number | null;
+  /** That baseline's id: the two trees' ratios are compared only when they divide by the same contender. */
+  readonly baseline: string | null;
   readonly serverCpuMicros: number;
   readonly clientCpuMicros: number;
 }
@@ -98,7 +100,7 @@ export function compare(here: readonly ReadonlyMap<string, TreeFigures>[], there
       onlyOneTree.push(id);
       continue;
     }
-    const ratios = paired.flatMap(([a, b]) => (a.rateRatio !== null && b.rateRatio !== null ? [a.rateRatio / b.rateRatio] : []));
+    const ratios = paired.flatMap(([a, b]) => (a.rateRatio !== null && b.rateRatio !== null && a.baseline === b.baseline ? [a.rateRatio / b.rateRatio] : []));
     rows.push({
       id,
       pairs: paired.length,
@@ -120,7 +122,7 @@ export function compareMarkdown(title: string, result: ReturnType<typeof compare
   const lines = [
     title,
     '',
-    'Each ratio is this tree over the other, pair by pair: median (min–max). "x own baseline" divides each tree\'s rate by the bare grpc-js baseline of its own run first. CPU ratios below 1 are savings.',
+    'Each ratio is this tree over the other, pair by pair: median (min–max). "x own baseline" divides each tree\'s rate by the bare grpc-js baseline of its own run first ("-" where the trees divide by different baselines). CPU ratios below 1 are savings.',
     '',
     '| contender | pairs | msg/s here | msg/s there | rate | x own baseline | server CPU/msg | client CPU/msg |',
     '|---|--:|--:|--:|--:|--:|--:|--:|',
@@ -135,6 +137,7 @@ function figuresOf(resultsJson: string): Map<string, TreeFigures> {
   return new Map(parsed.throughput.map((t) => [t.id, {
     rate: t.rate.median,
     rateRatio: t.rateRatio?.median ?? null,
+    baseline: t.baseline,
     serverCpuMicros: t.serverCpuMicrosPerMessage.median,
     clientCpuMicros: t.clientCpuMicrosPerMessage.median,
   }]));

@@ -1,6 +1,6 @@
 /**
- * What the throughput benchmark runs side by side: two bare grpc-js
- * baselines, the sidecar with real zero-delay workers in every delivery mode
+ * What the throughput benchmark runs side by side: bare grpc-js baselines
+ * (streaming, unary, and credit mode's protocol at each prefetch), the sidecar with real zero-delay workers in every delivery mode
  * and at three telemetry levels, the sidecar with bare readers (no lab
  * worker) to separate the sidecar's own cost from the worker's, bare
  * amqplib consumers of a RabbitMQ queue, and the sidecar with RabbitMQ
@@ -27,6 +27,8 @@ export type ContenderKind =
   | 'bare-stream'
   /** Baseline server + bare Pull/Ack clients. */
   | 'bare-unary'
+  /** Baseline server + bare Consume clients (credit mode's protocol, no lab code). */
+  | 'bare-credit'
   /** Sidecar + real workers (PROCESSING_DELAY_MS=0). */
   | 'lab'
   /** Sidecar + bare stream readers (no receipts, no worker code). */
@@ -42,7 +44,7 @@ export interface ContenderSpec {
   readonly id: string;
   readonly kind: ContenderKind;
   readonly mode?: DeliveryMode;
-  /** credit: the workers' PREFETCH; rabbitmq-bare: each consumer's basic.qos. */
+  /** credit and bare-credit: the clients' PREFETCH; rabbitmq-bare: each consumer's basic.qos. */
   readonly prefetch?: number;
   /** lab-rabbitmq: the sidecar's QUEUE_PREFETCH (its basic.qos upstream). */
   readonly queuePrefetch?: number;
@@ -62,6 +64,10 @@ export const C_CORE_BARE_READER = 'sidecar-bare-grpcio-reader/off';
 export const C_CORE_STREAM = 'c-core-stream/off';
 
 export const CREDIT_PREFETCHES = [1, 10, 100, 1000] as const;
+/** The bare grpc-js contender running credit mode's protocol at `prefetch`: the lab's credit rows' baseline. */
+export function bareCreditId(prefetch: number): string {
+  return `bare-credit-${prefetch}`;
+}
 /** basic.qos of each bare AMQP consumer. */
 export const RABBITMQ_PREFETCHES = [1, 10, 100, 1000] as const;
 
@@ -97,11 +103,13 @@ export function allContenders(): ContenderSpec[] {
   const specs: ContenderSpec[] = [
     { id: BARE_STREAM, kind: 'bare-stream', description: 'bare grpc-js server streaming, readers that only count' },
     { id: BARE_UNARY, kind: 'bare-unary', description: 'bare grpc-js unary Pull + Ack loop' },
+    // Divided by bare streaming: the share of it that credit mode's protocol leaves at each prefetch, with no lab code.
+    ...CREDIT_PREFETCHES.map((prefetch): ContenderSpec => ({ id: bareCreditId(prefetch), kind: 'bare-credit', prefetch, baseline: BARE_STREAM, description: `bare grpc-js Consume, clients that ack each message at once, PREFETCH=${prefetch}` })),
   ];
   for (const telemetry of TELEMETRY_LEVELS) {
     specs.push({ id: labId('stream', telemetry), kind: 'lab', mode: 'stream', telemetry, baseline: BARE_STREAM, description: 'sidecar Subscribe, stream workers' });
     for (const prefetch of CREDIT_PREFETCHES) {
-      specs.push({ id: labId('credit', telemetry, prefetch), kind: 'lab', mode: 'credit', prefetch, telemetry, baseline: BARE_STREAM, description: `sidecar Consume, credit workers with PREFETCH=${prefetch}` });
+      specs.push({ id: labId('credit', telemetry, prefetch), kind: 'lab', mode: 'credit', prefetch, telemetry, baseline: bareCreditId(prefetch), description: `sidecar Consume, credit workers with PREFETCH=${prefetch}` });
     }
     specs.push({ id: labId('poll', telemetry), kind: 'lab', mode: 'poll', telemetry, baseline: BARE_UNARY, description: 'sidecar Pull + Ack, poll workers' });
   }
@@ -125,6 +133,23 @@ export function allContenders(): ContenderSpec[] {
     specs.push({ id: rabbitmqLabId(mode, prefetch), kind: 'lab-rabbitmq', mode, prefetch, queuePrefetch: RABBITMQ_SIDECAR_PREFETCH, telemetry: 'shipped', baseline: rabbitmqBareId(RABBITMQ_SIDECAR_PREFETCH), description: `${onRabbit}, ${workers}` });
   }
   return specs;
+}
+
+/**
+ * The selected contenders and what their ratios need: each one's baseline
+ * and a credit row's stream, and theirs in turn (a bare credit row is
+ * divided by bare streaming), in the bench's order.
+ */
+export function withBaselines(selected: readonly ContenderSpec[], all: readonly ContenderSpec[] = allContenders()): ContenderSpec[] {
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const wanted = new Set<string>();
+  const want = (spec: ContenderSpec | undefined): void => {
+    if (spec === undefined || wanted.has(spec.id)) return;
+    wanted.add(spec.id);
+    for (const id of [spec.baseline, streamOf(spec)]) if (id !== undefined) want(byId.get(id));
+  };
+  for (const spec of selected) want(spec);
+  return all.filter((s) => wanted.has(s.id));
 }
 
 /** A few contenders for `--quick`: one of each shape. */

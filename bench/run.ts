@@ -23,7 +23,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@backlog-lab/harness/repo';
 import { UsageError } from '../tools/lib/cli.ts';
-import { allContenders, QUICK_IDS, streamOf, type ContenderSpec } from './contenders.ts';
+import { allContenders, QUICK_IDS, withBaselines, type ContenderSpec } from './contenders.ts';
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';
 import { startOtlpSink, type OtlpSink } from './lib/otlp-sink.ts';
 import { loadAverage } from './lib/proc.ts';
@@ -127,10 +127,7 @@ function selectedContenders(): ContenderSpec[] {
   } else if (quick) {
     specs = specs.filter((s) => QUICK_IDS.includes(s.id));
   }
-  // A contender's baseline always runs with it, or it has no ratio.
-  const ids = new Set(specs.map((s) => s.id));
-  const wanted = new Set([...ids, ...specs.flatMap((s) => (s.baseline ? [s.baseline] : [])), ...specs.flatMap((s) => streamOf(s) ?? [])]);
-  return allContenders().filter((s) => wanted.has(s.id));
+  return withBaselines(specs);
 }
 
 interface ThroughputOutcome {

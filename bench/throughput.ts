@@ -104,13 +104,19 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
   };
   switch (spec.kind) {
     case 'bare-stream':
-    case 'bare-unary': {
+    case 'bare-unary':
+    case 'bare-credit': {
       const server = bare(`${spec.id} server`, 'server.ts', [], options.serverNodeOptions);
       const listening = await server.waitFor((l) => l.msg === 'listening');
       const address = `127.0.0.1:${Number(listening.port)}`;
       const rpc = createQueueRpc(address);
       if (spec.kind === 'bare-unary') {
         const clients = workerIds.map((id) => bare(id, 'unary-client.ts', [address, id, String(LONG_POLL_MS)], options.clientNodeOptions));
+        await waitConnected(rpc, workerIds);
+        return statsContender(spec, server.pid, clients.map((c) => c.pid), rpc, workerIds, options, () => stopAll(rpc, clients, server));
+      }
+      if (spec.kind === 'bare-credit') {
+        const clients = workerIds.map((id) => bare(id, 'credit-client.ts', [address, id, String(spec.prefetch ?? 1)], options.clientNodeOptions));
         await waitConnected(rpc, workerIds);
         return statsContender(spec, server.pid, clients.map((c) => c.pid), rpc, workerIds, options, () => stopAll(rpc, clients, server));
       }

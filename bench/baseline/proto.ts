@@ -20,6 +20,8 @@ export interface BareDelivery {
   dispatchedAtUnixNano: string;
   attempt: number;
   traceContext: Record<string, string>;
+  /** Consume only: what the client acks (the baseline uses the message id). */
+  ackId: string;
 }
 
 /** The sidecar's own limit (common/env.ts), so the same Publish batches fit. */

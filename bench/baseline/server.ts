@@ -9,6 +9,9 @@
  *   same backpressure as the sidecar's stream mode).
  * - Pull + Ack: unary; a Pull answers one message (or waits for one), an Ack
  *   is counted. The poll mode's request pattern, nothing else.
+ * - Consume: bidi; the first message's prefetch is the stream's credit, a
+ *   delivery spends one, each acked id returns one. The credit mode's
+ *   protocol with a counter in place of the ledger.
  * - Stats: acked total and connected streams, so the bench waits on it the
  *   same way it waits on the sidecar.
  *
@@ -28,6 +31,16 @@ interface Queued {
 
 type Stream = grpc.ServerWritableStream<{ workerId: string }, BareDelivery>;
 type PullCallback = grpc.sendUnaryData<{ message: BareDelivery | null }>;
+type ConsumeCall = grpc.ServerDuplexStream<ConsumeMessage, BareDelivery>;
+interface ConsumeMessage {
+  kind: 'hello' | 'ack';
+  hello?: { workerId: string; prefetch: number };
+  ack?: { ackIds: string[] };
+}
+interface Consumer {
+  readonly call: ConsumeCall;
+  credit: number;
+}
 
 let items: (Queued | undefined)[] = [];
 let head = 0;
@@ -37,6 +50,8 @@ let dispatched = 0;
 let acked = 0;
 const ready = new Set<Stream>();
 const blocked = new Set<Stream>();
+/** Consume streams with credit left. */
+const credited = new Set<Consumer>();
 const pulls: { callback: PullCallback; timer: NodeJS.Timeout }[] = [];
 
 const depth = (): number => items.length - head;
@@ -58,6 +73,7 @@ function take(): BareDelivery {
     dispatchedAtUnixNano: nowUnixNanoString(),
     attempt: 1,
     traceContext: {},
+    ackId: item.id,
   };
 }
 
@@ -67,6 +83,15 @@ function pump(): void {
     if (pull) {
       clearTimeout(pull.timer);
       pull.callback(null, { message: take() });
+      continue;
+    }
+    const consumer = credited.values().next().value;
+    if (consumer !== undefined) {
+      // Delete and re-add: the consumers take turns.
+      credited.delete(consumer);
+      consumer.credit--;
+      consumer.call.write(take());
+      if (consumer.credit > 0) credited.add(consumer);
       continue;
     }
     const stream = ready.values().next().value;
@@ -112,6 +137,36 @@ const handlers: grpc.UntypedServiceImplementation = {
     ready.add(call);
     pump();
   },
+  Consume(call: ConsumeCall) {
+    call.once('data', (first: ConsumeMessage) => {
+      const hello = first.hello;
+      if (first.kind !== 'hello' || hello === undefined) {
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first message on Consume must be a hello' });
+        return;
+      }
+      const consumer: Consumer = { call, credit: hello.prefetch };
+      const close = (): void => {
+        credited.delete(consumer);
+        if (consumers.get(hello.workerId) === call) consumers.delete(hello.workerId);
+      };
+      consumers.set(hello.workerId, call);
+      call.on('data', (request: ConsumeMessage) => {
+        const returned = request.ack?.ackIds.length ?? 0;
+        acked += returned;
+        consumer.credit += returned;
+        if (consumer.credit > 0) credited.add(consumer);
+        pump();
+      });
+      call.on('end', () => {
+        close();
+        call.end();
+      });
+      call.on('cancelled', close);
+      call.on('error', close);
+      if (consumer.credit > 0) credited.add(consumer);
+      pump();
+    });
+  },
   Pull(call: grpc.ServerUnaryCall<{ workerId: string; timeoutMs: number }, unknown>, callback: PullCallback) {
     if (depth() > 0) {
       callback(null, { message: take() });
@@ -143,6 +198,7 @@ const handlers: grpc.UntypedServiceImplementation = {
       workers: [
         ...[...streams.keys()].map((workerId) => ({ workerId, mode: 'stream', connected: true })),
         ...[...pullers].map((workerId) => ({ workerId, mode: 'poll', connected: true })),
+        ...[...consumers.keys()].map((workerId) => ({ workerId, mode: 'credit', connected: true })),
       ],
       totals: { published, dispatched, acked },
       atUnixNano: nowUnixNanoString(),
@@ -150,8 +206,9 @@ const handlers: grpc.UntypedServiceImplementation = {
   },
 };
 
-/** Worker ids with an open Subscribe stream, and poll clients seen. */
+/** Worker ids with an open Subscribe or Consume stream, and poll clients seen. */
 const streams = new Map<string, Stream>();
+const consumers = new Map<string, ConsumeCall>();
 const pullers = new Set<string>();
 
 const server = new grpc.Server({

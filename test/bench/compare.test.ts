@@ -27,14 +27,18 @@ test('bench compare: one git ref and checked flags, refused with what is accepte
 });
 
 test('bench compare: each ratio is this tree over the other within one pair, and a contender one tree lacks is named, not compared', () => {
-  const f = (rate: number, rateRatio: number | null, server: number, client: number): TreeFigures => ({ rate, rateRatio, serverCpuMicros: server, clientCpuMicros: client });
+  const f = (rate: number, rateRatio: number | null, server: number, client: number, baseline: string | null = 'bare-stream'): TreeFigures => ({ rate, rateRatio, baseline, serverCpuMicros: server, clientCpuMicros: client });
   // The machine doubles its speed between pairs: within a pair both trees see the same machine.
-  const here = [new Map([['stream/shipped', f(1200, 0.3, 80, 100)], ['new-row', f(1, 1, 1, 1)]]), new Map([['stream/shipped', f(2400, 0.3, 40, 50)]])];
-  const there = [new Map([['stream/shipped', f(1000, 0.25, 100, 125)]]), new Map([['stream/shipped', f(2000, 0.25, 50, 62.5)]])];
+  const here = [new Map([['stream/shipped', f(1200, 0.3, 80, 100)], ['new-row', f(1, 1, 1, 1)], ['credit-1/shipped', f(300, 0.5, 1, 1, 'bare-credit-1')]]), new Map([['stream/shipped', f(2400, 0.3, 40, 50)]])];
+  const there = [new Map([['stream/shipped', f(1000, 0.25, 100, 125)], ['credit-1/shipped', f(300, 0.1, 1, 1)]]), new Map([['stream/shipped', f(2000, 0.25, 50, 62.5)]])];
   const { rows, onlyOneTree } = compare(here, there);
   assert.deepEqual(onlyOneTree, ['new-row']);
-  assert.equal(rows.length, 1);
-  const [row] = rows;
+  assert.equal(rows.length, 2);
+  // The trees divided credit-1 by different baselines: its rates compare, its ratios do not.
+  const credit = rows.find((r) => r.id === 'credit-1/shipped');
+  assert.equal(credit?.rate.median, 1);
+  assert.equal(credit.rateRatio, null);
+  const row = rows.find((r) => r.id === 'stream/shipped');
   assert.ok(row);
   assert.equal(row.pairs, 2);
   for (const s of [row.rate, row.rateRatio]) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allContenders, streamOf } from '../../bench/contenders.ts';
+import { allContenders, streamOf, withBaselines } from '../../bench/contenders.ts';
 import { parseBenchOptions } from '../../bench/options.ts';
 import { UsageError } from '../../tools/lib/cli.ts';
 
@@ -33,7 +33,7 @@ test('bench: bad flags are refused with a message that names what is accepted', 
   refuses(['--workers', '2.5'], /--workers must be an integer 1\.\.16/);
   refuses(['--memory-runs', ''], /--memory-runs must be an integer/);
   refuses(['--seconds', 'fast'], /--seconds must be a number in \(0, 30\]/);
-  refuses(['--only', 'credit-5'], /--only 'credit-5' matches no contender; the contenders are: bare-stream, bare-unary, stream\/shipped/);
+  refuses(['--only', 'credit-5'], /--only 'credit-5' matches no contender; the contenders are: bare-stream, bare-unary, bare-credit-1, /);
   refuses(['--only', '('], /--only: not a regular expression/);
   refuses(['--profile', 'stream'], /--profile: no contender 'stream'; one of: .*stream\/shipped/);
   refuses(['--skip-throughput', '--skip-memory'], /nothing to run/);
@@ -60,4 +60,25 @@ test('bench: the sidecar on RabbitMQ runs in every mode, each divided by bare am
   assert.equal(streamOf(allContenders().find((s) => s.id === 'credit-100/shipped') ?? credit), 'stream/shipped');
   // The Python credit workers beside the Python stream workers, not the grpc-js ones.
   assert.equal(streamOf(allContenders().find((s) => s.id === 'c-core-credit-100/off') ?? credit), 'c-core-stream/off');
+});
+
+test('bench: each grpc-js credit row is divided by bare grpc-js running the same protocol at its prefetch, and that by bare streaming', () => {
+  const all = allContenders();
+  const byId = (id: string) => all.find((s) => s.id === id);
+  for (const id of ['credit-1/shipped', 'credit-10/off', 'credit-1000/traces100']) {
+    const spec = byId(id);
+    const base = byId(spec?.baseline ?? '');
+    assert.equal(base?.kind, 'bare-credit', id);
+    assert.equal(base.prefetch, spec?.prefetch, id);
+    assert.equal(base.baseline, 'bare-stream', id);
+  }
+});
+
+test('bench --only runs what the ratios need, down the chain: a credit row brings its bare credit row, its stream row and both of theirs', () => {
+  const all = allContenders();
+  const ids = (selected: string[]): string[] => withBaselines(all.filter((s) => selected.includes(s.id)), all).map((s) => s.id).sort();
+  assert.deepEqual(ids(['credit-1/shipped']), ['bare-credit-1', 'bare-stream', 'credit-1/shipped', 'stream/shipped']);
+  assert.deepEqual(ids(['bare-credit-100']), ['bare-credit-100', 'bare-stream']);
+  assert.deepEqual(ids(['poll/off']), ['bare-unary', 'poll/off']);
+  assert.deepEqual(ids(['c-core-credit-100/off']), ['bare-stream', 'c-core-credit-100/off', 'c-core-stream/off', 'sidecar-bare-grpcio-reader/off']);
 });

@@ -17,7 +17,7 @@ let results: { throughput: ThroughputResult[]; memory: MemoryResult[]; targets: 
 let markdown: string;
 
 before(async () => {
-  const { code, output } = await runScript(['bench/run.ts', '--quick', '--only', '^(stream|poll)/shipped$', '--rounds', '2', '--out', outDir]);
+  const { code, output } = await runScript(['bench/run.ts', '--quick', '--only', '^(stream|poll|credit-1)/shipped$', '--rounds', '2', '--out', outDir]);
   assert.equal(code, 0, `the bench failed:\n${output}`);
   results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as typeof results;
   markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
@@ -32,7 +32,7 @@ const row = (id: string): ThroughputResult => {
 };
 
 test('bench --only runs the matching contenders with their baselines, every round, every message counted', () => {
-  assert.deepEqual(results.throughput.map((r) => r.id).sort(), ['bare-stream', 'bare-unary', 'poll/shipped', 'stream/shipped']);
+  assert.deepEqual(results.throughput.map((r) => r.id).sort(), ['bare-credit-1', 'bare-stream', 'bare-unary', 'credit-1/shipped', 'poll/shipped', 'stream/shipped']);
   for (const r of results.throughput) {
     assert.deepEqual(r.failures, [], r.id);
     assert.deepEqual(r.runs.map((run) => run.round), [0, 1], r.id);
@@ -45,10 +45,12 @@ test('bench --only runs the matching contenders with their baselines, every roun
   }
   assert.equal(row('stream/shipped').baseline, 'bare-stream');
   assert.equal(row('poll/shipped').baseline, 'bare-unary');
+  assert.equal(row('credit-1/shipped').baseline, 'bare-credit-1');
+  assert.equal(row('bare-credit-1').baseline, 'bare-stream');
 });
 
 test('bench: a ratio is paired by round with its baseline, and a target quotes that ratio', () => {
-  for (const id of ['stream/shipped', 'poll/shipped']) {
+  for (const id of ['stream/shipped', 'poll/shipped', 'credit-1/shipped', 'bare-credit-1']) {
     const own = row(id);
     const base = row(own.baseline ?? '');
     const perRound = own.runs.map((run) => run.rate / (base.runs.find((b) => b.round === run.round)?.rate ?? NaN));
@@ -63,6 +65,8 @@ test('bench: a ratio is paired by round with its baseline, and a target quotes t
   assert.equal(streamTarget.value, row('stream/shipped').rateRatio?.median);
   assert.equal(pollTarget.value, row('poll/shipped').rateRatio?.median);
   assert.equal(streamTarget.met, streamTarget.value >= 0.8);
+  const creditTarget = results.targets.find((t) => t.target.startsWith('`credit` prefetch 1,'));
+  assert.equal(creditTarget?.value, row('credit-1/shipped').rateRatioToStream?.median);
 });
 
 test('bench: memory rows measure the queued messages above an idle sidecar, next to the bare server', () => {
@@ -84,7 +88,7 @@ test('bench: memory rows measure the queued messages above an idle sidecar, next
 
 test('bench: results.md has the targets and a row for every contender', () => {
   assert.match(markdown, /### Targets/);
-  for (const id of ['bare-stream', 'bare-unary']) assert.match(markdown, new RegExp(`\\*\\*${id}\\*\\*`));
+  for (const id of ['bare-stream', 'bare-unary', 'bare-credit-1']) assert.match(markdown, new RegExp(`\\*\\*${id}\\*\\*`));
   assert.match(markdown, /\| stream \| sidecar Subscribe, stream workers \|/);
   assert.match(markdown, /\| poll \| sidecar Pull \+ Ack, poll workers \|/);
 });
