@@ -1,7 +1,8 @@
 /**
  * What the throughput benchmark runs side by side: bare grpc-js baselines
- * (streaming, unary, and credit mode's protocol at each prefetch), the sidecar with real zero-delay workers in every delivery mode
- * and at three telemetry levels, the sidecar with bare readers (no lab
+ * (streaming, unary, and credit mode's protocol at each prefetch), the
+ * sidecar with real zero-delay workers in every delivery mode and at three
+ * telemetry levels, the sidecar with bare readers (no lab
  * worker) to separate the sidecar's own cost from the worker's, bare
  * amqplib consumers of a RabbitMQ queue, and the sidecar with RabbitMQ
  * behind it in every mode, set against those consumers at the same prefetch.

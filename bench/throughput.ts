@@ -110,13 +110,10 @@ async function launch(spec: ContenderSpec, options: ContenderOptions, cleanups: 
       const listening = await server.waitFor((l) => l.msg === 'listening');
       const address = `127.0.0.1:${Number(listening.port)}`;
       const rpc = createQueueRpc(address);
-      if (spec.kind === 'bare-unary') {
-        const clients = workerIds.map((id) => bare(id, 'unary-client.ts', [address, id, String(LONG_POLL_MS)], options.clientNodeOptions));
-        await waitConnected(rpc, workerIds);
-        return statsContender(spec, server.pid, clients.map((c) => c.pid), rpc, workerIds, options, () => stopAll(rpc, clients, server));
-      }
-      if (spec.kind === 'bare-credit') {
-        const clients = workerIds.map((id) => bare(id, 'credit-client.ts', [address, id, String(spec.prefetch ?? 1)], options.clientNodeOptions));
+      if (spec.kind !== 'bare-stream') {
+        // Clients that ack, so a run ends on the server's acked total.
+        const [script, last] = spec.kind === 'bare-unary' ? ['unary-client.ts', String(LONG_POLL_MS)] : ['credit-client.ts', String(spec.prefetch ?? 1)];
+        const clients = workerIds.map((id) => bare(id, script, [address, id, last], options.clientNodeOptions));
         await waitConnected(rpc, workerIds);
         return statsContender(spec, server.pid, clients.map((c) => c.pid), rpc, workerIds, options, () => stopAll(rpc, clients, server));
       }
