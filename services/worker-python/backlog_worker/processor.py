@@ -6,9 +6,10 @@ message spent in the client backlog and its outcome
 A message counts as processed (its `message processed` line and
 worker_messages_processed_total) once its ack has been answered, so what the
 worker reports and what the sidecar counts agree even when the worker dies
-between the two. A stream receiver does not wait for that answer before it
-takes the next message (`wait_for_ack=False`); the outcome is recorded when
-it comes."""
+between the two. The ack is made (sent, or queued to be sent) before
+`handle` returns; a receiver that must not wait for its answer before it
+takes the next message (stream and credit, whose acks are batched) says so
+with `wait_for_ack=False`, and the outcome is recorded when it comes."""
 
 from __future__ import annotations
 
@@ -58,14 +59,17 @@ class Processor:
         finally:
             metrics.set_busy(False)
         done_at = time.time_ns()
-        recorded = asyncio.ensure_future(self._record(delivery, ack, started_at, done_at))
+        # Called here, not in _record: a receiver that half-closes right after
+        # `handle` returns must find this ack already made.
+        outcome = ack()
+        recorded = asyncio.ensure_future(self._record(delivery, outcome, started_at, done_at))
         self._pending.add(recorded)
         recorded.add_done_callback(self._pending.discard)
         if wait_for_ack:
             await recorded
 
-    async def _record(self, delivery: backlog_pb2.Delivery, ack: Ack, started_at: int, done_at: int) -> None:
-        outcome = await ack()
+    async def _record(self, delivery: backlog_pb2.Delivery, answer: Awaitable[ProcessOutcome], started_at: int, done_at: int) -> None:
+        outcome = await answer
         self._metrics.processed(outcome, delivery.priority, (done_at - started_at) / 1e9, (done_at - delivery.published_at_unix_nano) / 1e9)
         if outcome != "ok":
             self._log.warn("ack not accepted; the sidecar will redeliver or count it lost", message_id=delivery.id, outcome=outcome)

@@ -4,7 +4,9 @@ its way, and otherwise waits to share the next call with whatever else
 finishes meanwhile (up to MAX_RECEIPT_IDS). Nothing waits on a timer, so a
 worker killed between messages loses at most the receipts of one call in
 flight. A receipt that cannot be delivered is not retried: the sidecar then
-counts that message lost with its stream, as it would had the worker died."""
+counts that message lost with its stream, as it would had the worker died.
+Credit mode batches its acks the same way, one ConsumeAck written on the
+stream at a time (credit.py)."""
 
 from __future__ import annotations
 
