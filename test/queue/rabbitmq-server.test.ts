@@ -50,3 +50,27 @@ test('a process that dies without stopping its node (SIGKILL) takes the node wit
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('syncMetadata() puts a queue declared a moment ago on disk: after a SIGKILL and restart it is there with its confirmed messages', async () => {
+  const broker = await startRabbitMq();
+  try {
+    const connection = await connect(broker.url);
+    connection.on('error', () => undefined);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue('just-declared', { durable: true });
+    for (let i = 0; i < 20; i++) channel.sendToQueue('just-declared', Buffer.from(`m${i}`), { persistent: true });
+    await channel.waitForConfirms();
+    await broker.syncMetadata();
+    await broker.kill();
+    await broker.restart();
+    const again = await connect(broker.url);
+    try {
+      const queue = await (await again.createChannel()).checkQueue('just-declared');
+      assert.equal(queue.messageCount, 20);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await broker.stop();
+  }
+});
