@@ -23,17 +23,19 @@
  * nothing needs one (stop() removes the data anyway; a graceful stop of a node
  * with the management plugin takes 7-8 s).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
 
 /** The broker script itself; /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user. */
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
+const execFileAsync = promisify(execFile);
 
 export interface RabbitMqServerOptions {
   /** How long start-up (and each restart) may take; a loaded machine needs more than the usual 5 s. */
@@ -260,11 +262,12 @@ export async function startRabbitMq(options: RabbitMqServerOptions = {}): Promis
     },
     async syncMetadata() {
       // rabbitmqctl reaches the node through its own epmd with the cookie under HOME.
-      const ctl = spawn(RABBITMQCTL, ['-n', nodeName, 'eval', 'ok = mnesia:sync_log().'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let said = '';
-      for (const stream of [ctl.stdout, ctl.stderr]) stream.on('data', (chunk: Buffer) => { said += chunk.toString('utf8'); });
-      const code = await new Promise<number | null>((resolve) => ctl.once('exit', resolve));
-      if (code !== 0) throw new Error(`rabbitmqctl could not sync ${nodeName}'s metadata (exit ${code}): ${said.trim()}`);
+      try {
+        await execFileAsync(RABBITMQCTL, ['-n', nodeName, 'eval', 'ok = mnesia:sync_log().'], { env });
+      } catch (error: unknown) {
+        const { code, stdout = '', stderr = '' } = error as { code?: unknown; stdout?: string; stderr?: string };
+        throw new Error(`rabbitmqctl could not sync ${nodeName}'s metadata (exit ${String(code)}): ${(stdout + stderr).trim()}`, { cause: error });
+      }
     },
     async management(path, request) {
       const method = request?.method ?? 'GET';
