@@ -22,9 +22,10 @@ export const USAGE = `Usage: npm run experiment -- [options]
                           (default: reports/experiment-<date>-<time>[-quick])
   --rerender              run nothing: rewrite report.md and the charts of --out
                           from its results.json
-  --update                run the scenarios asked for and put their runs into the
-                          results.json of --out in place of what those scenarios had
-                          there (same profile); everything else in it is kept
+  --update                run the scenarios asked for on the variants asked for and put
+                          each run into the results.json of --out in place of that
+                          scenario's run on that variant (same profile); every other
+                          run in it is kept
   --help                  this text
 
 Every scenario runs once per mode × stack × queue asked for.

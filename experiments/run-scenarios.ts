@@ -32,9 +32,7 @@ async function runScenario<K extends ScenarioId>(id: K, plan: Plan, ctx: RunCont
   const scenario = REGISTRY[id];
   const params = scenario.profile[plan.profile];
   const runs: Record<VariantKey, RunOf<K>> = {};
-  const modes = scenario.modes === 'asked' ? plan.modes : scenario.modes;
-  const queues = scenario.queues === undefined || scenario.queues === 'asked' ? plan.queues : scenario.queues;
-  for (const variant of variantsOf(modes, plan.stacks, queues)) {
+  for (const variant of plannedVariants(id, plan)) {
     try {
       const run = await scenario.run({ ...ctx, params }, variant);
       runs[variantKey(variant)] = run;
@@ -46,6 +44,14 @@ async function runScenario<K extends ScenarioId>(id: K, plan: Plan, ctx: RunCont
     ctx.receiver.spans.length = 0;
   }
   putResults(into, id, { title: scenario.title, params, runs, summary: {} });
+}
+
+/** The variants a scenario runs on under a plan: the modes and queues asked for, unless the scenario fixes its own. */
+export function plannedVariants(id: ScenarioId, plan: Pick<Plan, 'modes' | 'stacks' | 'queues'>): Variant[] {
+  const scenario = REGISTRY[id];
+  const modes = scenario.modes === 'asked' ? plan.modes : scenario.modes;
+  const queues = scenario.queues === undefined || scenario.queues === 'asked' ? plan.queues : scenario.queues;
+  return variantsOf(modes, plan.stacks, queues);
 }
 
 function recordFailure(ctx: RunContext, scenario: ScenarioId, variant: Variant, error: unknown): Failure {

@@ -27,8 +27,8 @@ import { RESULTS_SCHEMA, type Environment, type Results } from './results.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { stopBrokers } from './variants/queues.ts';
 import { derive } from './summary/derive.ts';
-import type { ScenarioId } from './scenarios/index.ts';
-import { variantKey, variantsOf } from './variants/variant.ts';
+import { mergeUpdate, updateRefusal } from './update.ts';
+import { variantsOf } from './variants/variant.ts';
 
 function parseOrExit(argv: readonly string[]): RunOptions {
   try {
@@ -88,8 +88,9 @@ async function main(): Promise<number> {
   const profile = PROFILES[options.profile];
   // --update: read what is to be kept before running anything, so a wrong folder fails at once.
   const earlier = options.update ? readResults(options.outDir) : undefined;
-  if (earlier && earlier.profile.name !== profile.name) {
-    process.stderr.write(`experiment: --update: ${options.outDir} holds a ${earlier.profile.name} run; this is ${profile.name}: its runs would not compare\n`);
+  const refusal = earlier && updateRefusal(earlier, options);
+  if (refusal) {
+    process.stderr.write(`experiment: --update: ${options.outDir} ${refusal}\n`);
     return 2;
   }
   const loadStart = loadavg()[0] ?? 0;
@@ -118,29 +119,11 @@ async function main(): Promise<number> {
     failures: ran.failures,
     durationS: round((nowMs() - began) / 1000, 1),
   };
-  const results = derive(earlier ? updated(earlier, fresh, options.scenarios) : fresh);
+  const results = derive(earlier ? mergeUpdate(earlier, fresh, options) : fresh);
   await writeReport(options.outDir, results);
   process.stderr.write(`experiment: done in ${results.durationS} s${ran.failures.length > 0 ? `, ${ran.failures.length} scenario run(s) failed` : ''}\n`);
   process.stdout.write(`${shownPath(options)}/report.md\n`);
   return ran.failures.length > 0 ? 1 : 0;
-}
-
-/**
- * An earlier run with the scenarios of this one in place of its own: their
- * runs and failures replaced, every other scenario, variant and failure kept.
- * The command records both, so the report says how it was made.
- */
-function updated(earlier: Results, fresh: Omit<Results, 'summary' | 'conclusion'>, rerun: readonly ScenarioId[]): Omit<Results, 'summary' | 'conclusion'> {
-  const keys = new Set(earlier.variants.map(variantKey));
-  return {
-    ...fresh,
-    command: `${earlier.command}, then ${fresh.command}`,
-    environment: { ...earlier.environment, loadAverageEnd: fresh.environment.loadAverageEnd },
-    variants: [...earlier.variants, ...fresh.variants.filter((v) => !keys.has(variantKey(v)))],
-    scenarios: { ...earlier.scenarios, ...fresh.scenarios },
-    failures: [...earlier.failures.filter((f) => !rerun.includes(f.scenario as ScenarioId)), ...fresh.failures],
-    durationS: round(earlier.durationS + fresh.durationS, 1),
-  };
 }
 
 /** Where the run went, as the user gave it: absolute for an absolute --out, else relative to here. */

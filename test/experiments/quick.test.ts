@@ -341,24 +341,30 @@ test('--rerender rewrites the same report from results.json', async () => {
   }
 });
 
-test('--update puts a rerun scenario into an earlier run and keeps the rest; a run of another profile is refused', async () => {
+test('--update puts rerun variants of a scenario into an earlier run and keeps the rest; a run of another profile is refused', async () => {
   const outDir = outDirs['c-core'];
   const earlier = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
   try {
-    const mismatch = await runScript(['experiments/run.ts', '--update', '--scenario', 'priority', '--mode', 'poll', '--stack', 'grpc-js', '--out', outDir]);
+    const mismatch = await runScript(['experiments/run.ts', '--update', '--scenario', 'hoard', '--mode', 'poll', '--stack', 'c-core', '--out', outDir]);
     assert.equal(mismatch.code, 2, mismatch.output);
     assert.match(mismatch.stderr, /--update: .* holds a quick run; this is default/);
-    const { code, output } = await runScript(['experiments/run.ts', '--quick', '--update', '--scenario', 'priority', '--mode', 'poll', '--stack', 'grpc-js', '--out', outDir]);
+    // hoard ran here in stream and credit-10: credit-10 is rerun, poll is new, stream stays.
+    const { code, output } = await runScript(['experiments/run.ts', '--quick', '--update', '--scenario', 'hoard', '--mode', 'credit-10,poll', '--stack', 'c-core', '--out', outDir]);
     assert.equal(code, 0, `--update failed:\n${output}`);
     const merged = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
     for (const id of Object.keys(earlier.scenarios) as ScenarioId[]) {
+      if (id === 'hoard') continue;
       assert.deepEqual(merged.scenarios[id]?.runs, earlier.scenarios[id]?.runs, `${id} was not rerun and must be kept as it was`);
     }
-    assert.deepEqual(Object.keys(merged.scenarios.priority?.runs ?? {}), ['poll/grpc-js/memory']);
-    assert.ok(merged.variants.some((v) => variantKey(v) === 'poll/grpc-js/memory'), 'the new variant is listed');
+    const hoardRuns = merged.scenarios.hoard?.runs ?? {};
+    assert.deepEqual(Object.keys(hoardRuns).sort(), ['credit-10/c-core/memory', 'poll/c-core/memory', 'stream/c-core/memory']);
+    assert.deepEqual(hoardRuns['stream/c-core/memory'], earlier.scenarios.hoard?.runs['stream/c-core/memory'], 'the variant not rerun is kept as it was');
+    assert.ok((hoardRuns['credit-10/c-core/memory']?.t0UnixMs ?? 0) > (earlier.scenarios.hoard?.runs['credit-10/c-core/memory']?.t0UnixMs ?? Infinity), 'the rerun variant is the new run');
+    assert.ok(merged.variants.some((v) => variantKey(v) === 'poll/c-core/memory'), 'the new variant is listed');
     assert.equal(merged.variants.length, earlier.variants.length + 1);
     assert.ok(merged.command.startsWith(`${earlier.command}, then npm run experiment -- --quick --update`), merged.command);
-    assert.match(readFileSync(join(outDir, 'report.md'), 'utf8'), /High priority behind a backlog/);
+    const hoardSection = /\n## Hoard[^\n]*\n[^]*?(?=\n## )/.exec(readFileSync(join(outDir, 'report.md'), 'utf8'))?.[0] ?? '';
+    assert.match(hoardSection, /\n\| `poll`[^\n]*→/, 'the report shows the new variant in the hoard table');
   } catch (error) {
     passed = false;
     throw error;
