@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { round } from './lib/distribution.ts';
 import type { Results } from './results.ts';
 import { plannedVariants, type Plan } from './run-scenarios.ts';
-import { REGISTRY, type ScenarioId, type ScenarioResultsMap, type ScenarioResultsOf } from './scenarios/index.ts';
+import { REGISTRY, type RunOf, type ScenarioId, type ScenarioResultsMap, type ScenarioResultsOf } from './scenarios/index.ts';
 import { variantKey, type VariantKey } from './variants/variant.ts';
 
 type Measured = Omit<Results, 'summary' | 'conclusion'>;
@@ -66,8 +66,12 @@ export function mergeUpdate(earlier: Results, fresh: Measured, plan: Plan): Meas
 function merge<K extends ScenarioId>(into: { [P in K]?: ScenarioResultsOf<P> }, id: K, earlier: ScenarioResultsMap, fresh: ScenarioResultsMap, rerun: ReadonlySet<VariantKey>): void {
   const now = fresh[id];
   if (now === undefined) return;
-  const before = earlier[id];
-  // Runs of the pairs not rerun, in the earlier order, then the new ones.
-  const kept = Object.entries(before?.runs ?? {}).filter(([key]) => !rerun.has(key));
-  into[id] = { ...now, runs: { ...Object.fromEntries(kept), ...now.runs }, summary: {} };
+  // In the earlier order, each rerun pair in its old place (a diff of results.json shows only what changed), then the new pairs.
+  const runs: Record<VariantKey, RunOf<K>> = {};
+  for (const [key, run] of Object.entries(earlier[id]?.runs ?? {})) {
+    const replacement = rerun.has(key) ? now.runs[key] : run;
+    if (replacement !== undefined) runs[key] = replacement;
+  }
+  for (const [key, run] of Object.entries(now.runs)) runs[key] ??= run;
+  into[id] = { ...now, runs, summary: {} };
 }

@@ -31,7 +31,7 @@ function results(scenarios: Record<string, Record<string, string>>, failures: Fa
 
 test('an update replaces the runs and failures of the scenario and variant pairs it ran, and keeps every other one', () => {
   const earlier = results({
-    hoard: { 'stream/grpc-js/memory': 'old hoard stream grpc-js', 'stream/c-core/memory': 'old hoard stream c-core' },
+    hoard: { 'stream/c-core/memory': 'old hoard stream c-core', 'stream/grpc-js/memory': 'old hoard stream grpc-js' },
     sizing: { 'credit-1/grpc-js/memory': 'old sizing grpc-js' },
   }, [failure('sizing', 'credit-1', 'c-core'), failure('hoard', 'poll', 'grpc-js')], 'first');
   const options = plan('--scenario', 'hoard,sizing', '--mode', 'stream,poll', '--stack', 'c-core');
@@ -45,6 +45,8 @@ test('an update replaces the runs and failures of the scenario and variant pairs
     'stream/c-core/memory': 'new hoard stream c-core',
     'poll/c-core/memory': 'new hoard poll c-core',
   });
+  assert.deepEqual(Object.keys(merged.scenarios.hoard.runs), ['stream/c-core/memory', 'stream/grpc-js/memory', 'poll/c-core/memory'],
+    'a rerun pair keeps its place in results.json; new pairs come after');
   // sizing runs only in credit mode: the update reran credit-1 on c-core, whatever --mode said.
   assert.deepEqual(merged.scenarios.sizing?.runs, { 'credit-1/grpc-js/memory': 'old sizing grpc-js', 'credit-1/c-core/memory': 'new sizing c-core' });
   assert.deepEqual(merged.failures.map((f) => f.error), ['hoard poll/grpc-js failed', 'hoard poll/c-core failed'],
