@@ -30,7 +30,7 @@ export function updateRefusal(earlier: Results, plan: Plan): string | undefined 
     // Compared as results.json holds them (a JSON round trip), as they will be written.
     const now: unknown = JSON.parse(JSON.stringify(REGISTRY[id].profile[plan.profile]));
     if (isDeepStrictEqual(before.params, now)) continue;
-    const rerun = new Set(plannedVariants(id, plan).map(variantKey));
+    const rerun = rerunKeys(id, plan);
     const kept = Object.keys(before.runs).filter((key) => !rerun.has(key));
     if (kept.length > 0) {
       return `${id}'s parameters changed since that run (${JSON.stringify(before.params)}, now ${JSON.stringify(now)}), `
@@ -47,9 +47,9 @@ export function updateRefusal(earlier: Results, plan: Plan): string | undefined 
  * command records both runs, so the report says how it was made.
  */
 export function mergeUpdate(earlier: Results, fresh: Measured, plan: Plan): Measured {
-  const rerun = new Map<ScenarioId, Set<VariantKey>>(plan.scenarios.map((id) => [id, new Set(plannedVariants(id, plan).map(variantKey))]));
+  const rerun = new Map(plan.scenarios.map((id) => [id, rerunKeys(id, plan)]));
   const scenarios: { -readonly [K in ScenarioId]?: ScenarioResultsOf<K> } = { ...earlier.scenarios };
-  for (const id of plan.scenarios) merge(scenarios, id, earlier.scenarios, fresh.scenarios, rerun.get(id) ?? new Set());
+  for (const [id, keys] of rerun) merge(scenarios, id, earlier.scenarios, fresh.scenarios, keys);
   const known = new Set(earlier.variants.map(variantKey));
   const wasRerun = (scenario: string, key: VariantKey): boolean => rerun.get(scenario as ScenarioId)?.has(key) ?? false;
   return {
@@ -61,6 +61,11 @@ export function mergeUpdate(earlier: Results, fresh: Measured, plan: Plan): Meas
     failures: [...earlier.failures.filter((f) => !wasRerun(f.scenario, variantKey(f.variant))), ...fresh.failures],
     durationS: round(earlier.durationS + fresh.durationS, 1),
   };
+}
+
+/** The scenario and variant pairs the plan runs for one scenario, by variant key. */
+function rerunKeys(id: ScenarioId, plan: Plan): Set<VariantKey> {
+  return new Set(plannedVariants(id, plan).map(variantKey));
 }
 
 function merge<K extends ScenarioId>(into: { [P in K]?: ScenarioResultsOf<P> }, id: K, earlier: ScenarioResultsMap, fresh: ScenarioResultsMap, rerun: ReadonlySet<VariantKey>): void {
