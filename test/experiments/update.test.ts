@@ -77,3 +77,11 @@ test('an update is refused for another profile, or when a scenario whose paramet
   // A scenario the earlier run does not have is only added.
   assert.equal(updateRefusal(older, plan('--scenario', 'sizing', '--stack', 'c-core')), undefined);
 });
+
+test('a scenario the earlier run does not have is added beside the ones it has', () => {
+  const earlier = results({ hoard: { 'stream/grpc-js/memory': 'hoard' } }, [], 'first');
+  const fresh = results({ priority: { 'poll/grpc-js/memory': 'priority' } }, [], 'second');
+  const merged = mergeUpdate(earlier, fresh, plan('--scenario', 'priority', '--mode', 'poll', '--stack', 'grpc-js'));
+  assert.deepEqual(merged.scenarios.hoard?.runs, { 'stream/grpc-js/memory': 'hoard' });
+  assert.deepEqual(merged.scenarios.priority?.runs, { 'poll/grpc-js/memory': 'priority' });
+});
